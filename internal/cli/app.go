@@ -1,0 +1,189 @@
+// Package cli is dcrctl's command line: cobra commands over the engine, the
+// dependency struct they share, and the one map from errors to exit codes.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/term"
+
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/secret"
+)
+
+// Version is set at build time (-ldflags "-X github.com/dcrctl/dcrctl/internal/cli.Version=…").
+var Version = "dev"
+
+// App is the dependencies commands share, built lazily so that a command
+// only pays for what it uses.
+type App struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	viper      *viper.Viper
+	configFile string
+	logFormat  string
+	logLevel   string
+
+	cfg      *config.Config
+	log      *slog.Logger
+	redactor *secret.Redactor
+}
+
+// NewApp returns an App on the given streams.
+func NewApp(stdin io.Reader, stdout, stderr io.Writer) *App {
+	return &App{Stdin: stdin, Stdout: stdout, Stderr: stderr, viper: config.New(), redactor: &secret.Redactor{}}
+}
+
+// Main runs dcrctl with args and returns the exit code.
+func Main(args []string) int {
+	app := NewApp(os.Stdin, os.Stdout, os.Stderr)
+	return app.Run(context.Background(), args)
+}
+
+// Run executes one command line.
+func (a *App) Run(ctx context.Context, args []string) int {
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(a.Stdin)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		msg := a.redactor.Redact(err.Error())
+		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", msg)
+		if a.log != nil {
+			a.log.Error("dcrctl failed", "err", msg, "exit_code", ExitCode(err))
+		}
+	}
+	return ExitCode(err)
+}
+
+func (a *App) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "dcrctl",
+		Short:         "Register and maintain a private_key_jwt OAuth client at its IdP (RFC 7591/7592)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFile, "config", os.Getenv("DCRCTL_CONFIG"), "YAML config file (env DCRCTL_CONFIG)")
+	pf.StringVar(&a.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text, json")
+	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.String("state-file", "", "state JSON path (BFF_CLIENT_CRED_PATH)")
+	pf.String("signing-key", "", "PEM path of the signing key (BFF_JWT_SIGNING_KEY)")
+	pf.String("idp-base-url", "", "IdP base URL (IDP_BASE_URL)")
+	for flag, key := range map[string]string{"state-file": "state_file", "signing-key": "signing_key", "idp-base-url": "idp_base_url"} {
+		a.viper.BindPFlag(key, pf.Lookup(flag))
+	}
+	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.configCmd(), a.versionCmd())
+	return root
+}
+
+// setup reads the config file and sets up logging; the config itself is
+// validated by the commands that need it.
+func (a *App) setup(cmd *cobra.Command) error {
+	if a.configFile != "" {
+		a.viper.SetConfigFile(a.configFile)
+		if err := a.viper.ReadInConfig(); err != nil {
+			return &config.Error{Name: "--config " + a.configFile, Problem: err.Error()}
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usageError{fmt.Errorf("--log-format: %q is not a log level", a.logLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: a.redactAttr}
+	switch a.logFormat {
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.Stderr, opts))
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.Stderr, opts))
+	case "auto":
+		if f, ok := a.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			a.log = slog.New(slog.NewTextHandler(a.Stderr, opts))
+		} else {
+			a.log = slog.New(slog.NewJSONHandler(a.Stderr, opts))
+		}
+	default:
+		return usageError{fmt.Errorf("--log-format: %q is not auto, text or json", a.logFormat)}
+	}
+	return nil
+}
+
+// redactAttr is the last guard: any string logged passes the redactor.
+func (a *App) redactAttr(_ []string, attr slog.Attr) slog.Attr {
+	if attr.Value.Kind() == slog.KindString {
+		attr.Value = slog.StringValue(a.redactor.Redact(attr.Value.String()))
+	}
+	return attr
+}
+
+// Config validates and returns the configuration (once).
+func (a *App) Config() (*config.Config, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	cfg, err := config.Load(a.viper)
+	if err != nil {
+		return nil, err
+	}
+	a.redactor.Add(cfg.Secrets()...)
+	a.cfg = cfg
+	return cfg, nil
+}
+
+// Engine builds the engine from the config.
+func (a *App) Engine() (*engine.Engine, error) {
+	cfg, err := a.Config()
+	if err != nil {
+		return nil, err
+	}
+	httpClient, err := idp.NewHTTPClient(cfg.Timeout, cfg.CAFile)
+	if err != nil {
+		return nil, &config.Error{Name: "DCRCTL_CA_FILE", Problem: err.Error()}
+	}
+	e := &engine.Engine{
+		Cfg: cfg,
+		IdP: &idp.Client{HTTP: httpClient, RetryDeadline: cfg.RetryDeadline, Log: a.log, Redactor: a.redactor},
+		Log: a.log,
+		Now: time.Now,
+	}
+	switch {
+	case cfg.IAT != "":
+		e.IAT = idp.StaticIAT(cfg.IAT)
+	case cfg.IATTokenURL != "":
+		e.IAT = idp.ClientCredentialsIAT{HTTP: httpClient, Config: clientcredentials.Config{
+			ClientID:     cfg.IATClientID,
+			ClientSecret: cfg.IATClientSecret,
+			TokenURL:     cfg.IATTokenURL,
+			Scopes:       strings.Fields(cfg.IATScope),
+		}}
+	}
+	return e, nil
+}
+
+// outputFormat validates -o.
+func outputFormat(value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return usageError{fmt.Errorf("-o: %q is not one of %s", value, strings.Join(allowed, ", "))}
+}

@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/metrics"
+)
+
+func (a *App) bootstrapCmd() *cobra.Command {
+	var (
+		dryRun, force bool
+		output        string
+	)
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Register or maintain the client: idempotent, headless, for container entrypoints",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFormat(output, "text", "json"); err != nil {
+				return err
+			}
+			cfg, err := a.Config()
+			if err != nil {
+				return err
+			}
+			if !cfg.Enabled || cfg.Skip {
+				a.log.Info("DCR bootstrap skipped", "DCR_ENABLED", cfg.Enabled, "SKIP_DCR_BOOTSTRAP", cfg.Skip)
+				return nil
+			}
+			e, err := a.Engine()
+			if err != nil {
+				return err
+			}
+			report, runErr := e.Bootstrap(cmd.Context(), engine.Options{DryRun: dryRun, Force: force})
+			if report != nil && (dryRun || runErr == nil) {
+				if err := a.print(output, report, report.String()); err != nil {
+					return err
+				}
+			}
+			if !dryRun {
+				a.pushStatus(cmd.Context(), cfg, runErr == nil)
+			}
+			if runErr == nil && report != nil {
+				a.log.Info("bootstrap done", "outcome", report.Outcome, "client_id", report.ClientID, "active_kid", report.ActiveKID)
+			}
+			return runErr
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan; change nothing")
+	cmd.Flags().BoolVar(&force, "force", false, "re-register (like DCR_FORCE_REPLACE=true)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+// pushStatus reports the outcome to the Pushgateway; its failure is logged,
+// never fatal.
+func (a *App) pushStatus(ctx context.Context, cfg *config.Config, success bool) {
+	if cfg.PushgatewayURL == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	e, err := a.Engine()
+	if err != nil {
+		return
+	}
+	if err := metrics.PushStatus(ctx, e.IdP.HTTP, cfg.PushgatewayURL, cfg.PushgatewayJob, success); err != nil {
+		a.log.Warn("pushgateway push failed; bootstrap outcome unaffected", "url", cfg.PushgatewayURL, "err", err)
+	}
+}
+
+func (a *App) statusCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the client, the health of its registration access token, and each key's age and state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFormat(output, "table", "json"); err != nil {
+				return err
+			}
+			e, err := a.Engine()
+			if err != nil {
+				return err
+			}
+			st, err := e.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return writeJSON(a.Stdout, st)
+			}
+			writeStatusTable(a.Stdout, st)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+func writeStatusTable(w io.Writer, st *engine.Status) {
+	rat := st.RAT.Health
+	if st.RAT.HTTPStatus != 0 {
+		rat += fmt.Sprintf(" (HTTP %d)", st.RAT.HTTPStatus)
+	}
+	if st.RAT.Fingerprint != "" {
+		rat += " " + st.RAT.Fingerprint
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"IdP", st.IdP},
+		{"client_id", or(st.ClientID, "(not registered)")},
+		{"name", or(st.ClientName, "-")},
+		{"auth method", or(st.AuthMethod, "-")},
+		{"redirect URIs", or(strings.Join(st.RedirectURIs, " "), "-")},
+		{"client URI", or(st.ClientURI, "-")},
+		{"RAT", rat},
+		{"thresholds", fmt.Sprintf("rotate after %d days, retire after %d days", st.RotateAfterDays, st.RetireAfterDays)},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+	}
+	tw.Flush()
+	if st.RAT.Error != "" {
+		fmt.Fprintf(w, "IdP said: %s\n", st.RAT.Error)
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tUSE\tCREATED\tAGE\tSTATE")
+	for _, k := range st.Keys {
+		created, age := "-", "?"
+		if k.CreatedAt != nil {
+			created = k.CreatedAt.Format(time.RFC3339)
+			age = fmt.Sprintf("%dd", *k.AgeDays)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, strings.Join(k.States, ","))
+	}
+	tw.Flush()
+}
+
+func (a *App) configCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration (secrets as fingerprints) and where each value came from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFormat(output, "table", "json"); err != nil {
+				return err
+			}
+			settings := config.Effective(a.viper)
+			if output == "json" {
+				return writeJSON(a.Stdout, settings)
+			}
+			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tENV\tVALUE\tSOURCE")
+			for _, s := range settings {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Key, s.Env, or(s.Value, "-"), s.Source)
+			}
+			tw.Flush()
+			_, err := a.Config()
+			if err != nil {
+				fmt.Fprintf(a.Stdout, "\ninvalid: %v\n", err)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+func (a *App) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := Version
+			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+				v = info.Main.Version
+			}
+			fmt.Fprintf(a.Stdout, "dcrctl %s\n", v)
+			return nil
+		},
+	}
+}
+
+func (a *App) print(format string, v any, text string) error {
+	if format == "json" {
+		return writeJSON(a.Stdout, v)
+	}
+	_, err := io.WriteString(a.Stdout, text)
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

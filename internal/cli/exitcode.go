@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// Exit codes (sysexits.h), the one place they are decided. README documents them.
+const (
+	ExitOK          = 0
+	ExitError       = 1  // anything not listed below
+	ExitUsage       = 64 // EX_USAGE: bad command line, or the TUI without a terminal
+	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, corrupt state, bad PEM
+	ExitUnavailable = 69 // EX_UNAVAILABLE: IdP unreachable until the retry deadline
+	ExitTempFail    = 75 // EX_TEMPFAIL: state lock not acquired in time
+	ExitNoPerm      = 77 // EX_NOPERM: the IdP rejected a token and it could not be recovered
+	ExitConfig      = 78 // EX_CONFIG: bad or missing configuration, missing IAT included
+)
+
+// usageError marks command-line mistakes.
+type usageError struct{ error }
+
+// ExitCode maps an error to its exit code.
+func ExitCode(err error) int {
+	var (
+		cfgErr      *config.Error
+		missingIAT  *engine.MissingIATError
+		ratRejected *engine.RATRejectedError
+		unreachable *idp.UnreachableError
+		badResponse *idp.BadResponseError
+		corrupt     *state.CorruptError
+		pemErr      *keys.PEMError
+		mismatch    *engine.KeyMismatchError
+		usage       usageError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &usage):
+		return ExitUsage
+	case errors.As(err, &cfgErr), errors.As(err, &missingIAT):
+		return ExitConfig
+	case errors.Is(err, state.ErrLockTimeout):
+		return ExitTempFail
+	case errors.As(err, &ratRejected), idp.IsRejected(err):
+		return ExitNoPerm
+	case errors.As(err, &unreachable):
+		return ExitUnavailable
+	case errors.As(err, &badResponse), errors.As(err, &corrupt), errors.As(err, &pemErr), errors.As(err, &mismatch):
+		return ExitDataErr
+	}
+	return ExitError
+}

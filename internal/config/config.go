@@ -1,0 +1,342 @@
+// Package config is dcrctl's configuration: the env contract of the helper it
+// replaces (legacy names, honoured exactly), DCRCTL_* names for what is new,
+// an optional YAML file, and flags. Precedence: flag > env > file > default.
+// Every value is validated here, before any request, and a bad one is
+// reported with the name of the variable it came from.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/secret"
+)
+
+// Setting is one configuration key with the env names that set it.
+type Setting struct {
+	Key     string   // config file key and viper key
+	Env     []string // env names, the legacy one first where there is one
+	Default string
+	Secret  bool // masked wherever it is shown
+	Help    string
+}
+
+// Settings is the whole contract, in the order `dcrctl config` prints it.
+var Settings = []Setting{
+	{Key: "enabled", Env: []string{"DCR_ENABLED", "DCRCTL_ENABLED"}, Default: "true", Help: "false: bootstrap exits 0 without a request"},
+	{Key: "skip", Env: []string{"SKIP_DCR_BOOTSTRAP", "DCRCTL_SKIP"}, Default: "false", Help: "true: bootstrap exits 0 without a request"},
+	{Key: "idp_base_url", Env: []string{"IDP_BASE_URL", "DCRCTL_IDP_BASE_URL"}, Help: "IdP base URL, for discovery"},
+	{Key: "iat", Env: []string{"DCR_IAT", "DCRCTL_IAT"}, Secret: true, Help: "initial access token for registration"},
+	{Key: "client_id", Env: []string{"DCR_CLIENT_ID", "DCRCTL_CLIENT_ID"}, Help: "desired client_id (optional)"},
+	{Key: "client_profile", Env: []string{"DCR_CLIENT_PROFILE", "DCRCTL_CLIENT_PROFILE"}, Help: "IdP client template, sent as client_profile"},
+	{Key: "client_name", Env: []string{"DCRCTL_CLIENT_NAME"}, Help: "client_name sent at registration (optional)"},
+	{Key: "redirect_uris", Env: []string{"DCR_REDIRECT_URIS", "DCRCTL_REDIRECT_URIS"}, Help: "space or comma separated"},
+	{Key: "grant_types", Env: []string{"DCRCTL_GRANT_TYPES"}, Default: "authorization_code refresh_token", Help: "space or comma separated"},
+	{Key: "signing_key", Env: []string{"BFF_JWT_SIGNING_KEY", "DCRCTL_SIGNING_KEY"}, Help: "PEM path of the active private key"},
+	{Key: "kid", Env: []string{"BFF_KID", "DCRCTL_KID"}, Help: "kid of the initial key (default: its RFC 7638 thumbprint)"},
+	{Key: "state_file", Env: []string{"BFF_CLIENT_CRED_PATH", "DCRCTL_STATE_FILE"}, Help: "state JSON path"},
+	{Key: "rotate_after_days", Env: []string{"BFF_JWK_ROTATE_AFTER_DAYS", "DCRCTL_ROTATE_AFTER_DAYS"}, Default: "30"},
+	{Key: "retire_after_days", Env: []string{"BFF_JWK_RETIRE_AFTER_DAYS", "DCRCTL_RETIRE_AFTER_DAYS"}, Default: "60"},
+	{Key: "pushgateway_url", Env: []string{"PROM_PUSHGATEWAY_URL", "DCRCTL_PUSHGATEWAY_URL"}, Help: "optional"},
+	{Key: "pushgateway_job", Env: []string{"DCRCTL_PUSHGATEWAY_JOB"}, Default: "dcrctl_bootstrap"},
+	{Key: "admin_token", Env: []string{"BOOTSTRAP_ADMIN_TOKEN", "DCRCTL_ADMIN_TOKEN"}, Secret: true, Help: "renews a rejected RAT"},
+	{Key: "admin_rat_url", Env: []string{"DCRCTL_ADMIN_RAT_URL"}, Help: "URL template with {client_id}; default {idp_base_url}/admin/clients/{client_id}/registration-access-token"},
+	{Key: "force_replace", Env: []string{"DCR_FORCE_REPLACE", "DCRCTL_FORCE_REPLACE"}, Default: "false", Help: "true: re-register"},
+	{Key: "registration_endpoint", Env: []string{"DCRCTL_REGISTRATION_ENDPOINT"}, Help: "skip discovery"},
+	{Key: "update_method", Env: []string{"DCRCTL_UPDATE_METHOD"}, Default: "put", Help: "put (RFC 7592) or patch"},
+	{Key: "key_alg", Env: []string{"DCRCTL_KEY_ALG"}, Default: "RS256", Help: strings.Join(keys.Algorithms, ", ")},
+	{Key: "timeout", Env: []string{"DCRCTL_TIMEOUT"}, Default: "10s", Help: "per request"},
+	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
+	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
+	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "ca_file", Env: []string{"DCRCTL_CA_FILE"}, Help: "extra CA bundle (PEM) for the IdP"},
+	{Key: "iat_token_url", Env: []string{"DCRCTL_IAT_TOKEN_URL"}, Help: "client-credentials token URL for the IAT"},
+	{Key: "iat_client_id", Env: []string{"DCRCTL_IAT_CLIENT_ID"}},
+	{Key: "iat_client_secret", Env: []string{"DCRCTL_IAT_CLIENT_SECRET"}, Secret: true},
+	{Key: "iat_scope", Env: []string{"DCRCTL_IAT_SCOPE"}, Default: "dcr_admin"},
+}
+
+// Config is the validated configuration.
+type Config struct {
+	Enabled, Skip, ForceReplace bool
+
+	IdPBaseURL           string
+	RegistrationEndpoint string
+	IAT                  string
+	ClientID             string
+	ClientProfile        string
+	ClientName           string
+	RedirectURIs         []string
+	GrantTypes           []string
+
+	SigningKeyPath string
+	KID            string
+	StatePath      string
+	KeyAlg         string
+
+	RotateAfter   time.Duration
+	RetireAfter   time.Duration
+	ActivateAfter time.Duration
+
+	PushgatewayURL string
+	PushgatewayJob string
+
+	AdminToken  string
+	AdminRATURL string
+
+	UpdateMethod  string
+	Timeout       time.Duration
+	RetryDeadline time.Duration
+	LockTimeout   time.Duration
+	CAFile        string
+
+	IATTokenURL     string
+	IATClientID     string
+	IATClientSecret string
+	IATScope        string
+}
+
+// Error names the variable a bad value came from. Exit code 78.
+type Error struct {
+	Name    string // env name, or config key when it came from the file or a flag
+	Problem string
+}
+
+func (e *Error) Error() string { return "config: " + e.Name + ": " + e.Problem }
+
+// New returns a viper instance that knows every setting's env names and
+// default. Callers bind flags and set a config file on it.
+func New() *viper.Viper {
+	v := viper.New()
+	for _, s := range Settings {
+		// Explicit names: no prefix, and Unmarshal-free reading below.
+		v.BindEnv(append([]string{s.Key}, s.Env...)...)
+		v.SetDefault(s.Key, s.Default)
+	}
+	return v
+}
+
+// reader reads settings from viper, keeping the first error.
+type reader struct {
+	v   *viper.Viper
+	err *Error
+}
+
+func (r *reader) fail(key, problem string) {
+	if r.err == nil {
+		r.err = &Error{Name: nameOf(key), Problem: problem}
+	}
+}
+
+// nameOf is the env name the user set for key, else the config key.
+func nameOf(key string) string {
+	for _, s := range Settings {
+		if s.Key != key {
+			continue
+		}
+		for _, env := range s.Env {
+			if _, set := os.LookupEnv(env); set {
+				return env
+			}
+		}
+		return s.Env[0] + " (" + key + ")"
+	}
+	return key
+}
+
+func (r *reader) str(key string) string { return strings.TrimSpace(r.v.GetString(key)) }
+
+func (r *reader) boolean(key string) bool {
+	raw := strings.ToLower(r.str(key))
+	switch raw {
+	case "true", "1":
+		return true
+	case "false", "0", "":
+		return false
+	}
+	r.fail(key, fmt.Sprintf("%q is not a boolean (use true, false, 1 or 0)", raw))
+	return false
+}
+
+func (r *reader) duration(key string) time.Duration {
+	raw := r.str(key)
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 0 {
+		r.fail(key, fmt.Sprintf("%q is not a duration (use Go syntax such as 90s or 10m)", raw))
+	}
+	return d
+}
+
+func (r *reader) days(key string) time.Duration {
+	raw := r.str(key)
+	n, err := strconv.Atoi(raw)
+	if err != nil || n <= 0 {
+		r.fail(key, fmt.Sprintf("%q is not a positive whole number of days", raw))
+	}
+	return time.Duration(n) * 24 * time.Hour
+}
+
+func (r *reader) url(key string, required bool) string {
+	raw := r.str(key)
+	if raw == "" {
+		if required {
+			r.fail(key, "is required")
+		}
+		return ""
+	}
+	if err := CheckURL(raw); err != nil {
+		r.fail(key, err.Error())
+	}
+	return raw
+}
+
+// CheckURL accepts absolute http(s) URLs with a host.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	return nil
+}
+
+// SplitList splits a space or comma separated list, dropping empty items.
+func SplitList(raw string) []string {
+	return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+}
+
+// Load reads and validates the configuration. It makes no request.
+func Load(v *viper.Viper) (*Config, error) {
+	r := &reader{v: v}
+	c := &Config{
+		Enabled:              r.boolean("enabled"),
+		Skip:                 r.boolean("skip"),
+		ForceReplace:         r.boolean("force_replace"),
+		IdPBaseURL:           strings.TrimRight(r.url("idp_base_url", false), "/"),
+		RegistrationEndpoint: r.url("registration_endpoint", false),
+		IAT:                  r.str("iat"),
+		ClientID:             r.str("client_id"),
+		ClientProfile:        r.str("client_profile"),
+		ClientName:           r.str("client_name"),
+		RedirectURIs:         SplitList(r.str("redirect_uris")),
+		GrantTypes:           SplitList(r.str("grant_types")),
+		SigningKeyPath:       r.str("signing_key"),
+		KID:                  r.str("kid"),
+		StatePath:            r.str("state_file"),
+		KeyAlg:               r.str("key_alg"),
+		RotateAfter:          r.days("rotate_after_days"),
+		RetireAfter:          r.days("retire_after_days"),
+		ActivateAfter:        r.duration("activate_after"),
+		PushgatewayURL:       r.url("pushgateway_url", false),
+		PushgatewayJob:       r.str("pushgateway_job"),
+		AdminToken:           r.str("admin_token"),
+		AdminRATURL:          r.str("admin_rat_url"),
+		UpdateMethod:         strings.ToLower(r.str("update_method")),
+		Timeout:              r.duration("timeout"),
+		RetryDeadline:        r.duration("retry_deadline"),
+		LockTimeout:          r.duration("lock_timeout"),
+		CAFile:               r.str("ca_file"),
+		IATTokenURL:          r.url("iat_token_url", false),
+		IATClientID:          r.str("iat_client_id"),
+		IATClientSecret:      r.str("iat_client_secret"),
+		IATScope:             r.str("iat_scope"),
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	for _, u := range c.RedirectURIs {
+		if _, err := url.ParseRequestURI(u); err != nil {
+			return nil, &Error{Name: nameOf("redirect_uris"), Problem: fmt.Sprintf("%q is not an absolute URI", u)}
+		}
+	}
+	switch {
+	case c.RotateAfter >= c.RetireAfter:
+		return nil, &Error{Name: nameOf("rotate_after_days"), Problem: fmt.Sprintf("must be less than %s (%d days)", nameOf("retire_after_days"), keys.Days(c.RetireAfter))}
+	case !keys.ValidAlg(c.KeyAlg):
+		return nil, &Error{Name: nameOf("key_alg"), Problem: fmt.Sprintf("%q is not one of %s", c.KeyAlg, strings.Join(keys.Algorithms, ", "))}
+	case !slices.Contains([]string{"put", "patch"}, c.UpdateMethod):
+		return nil, &Error{Name: nameOf("update_method"), Problem: fmt.Sprintf("%q is not put or patch", c.UpdateMethod)}
+	case c.Timeout == 0:
+		return nil, &Error{Name: nameOf("timeout"), Problem: "must be more than 0"}
+	case c.AdminRATURL != "" && !strings.Contains(c.AdminRATURL, "{client_id}"):
+		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "must contain {client_id}"}
+	case c.AdminRATURL != "" && CheckURL(strings.ReplaceAll(c.AdminRATURL, "{client_id}", "x")) != nil:
+		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: fmt.Sprintf("%q is not an absolute http(s) URL template", c.AdminRATURL)}
+	case c.IATTokenURL != "" && c.IATClientID == "":
+		return nil, &Error{Name: nameOf("iat_client_id"), Problem: "is required with DCRCTL_IAT_TOKEN_URL"}
+	case c.CAFile != "":
+		if _, err := os.Stat(c.CAFile); err != nil {
+			return nil, &Error{Name: nameOf("ca_file"), Problem: err.Error()}
+		}
+	}
+	return c, nil
+}
+
+// RequireLocal checks what every command that touches the client needs.
+func (c *Config) RequireLocal() error {
+	switch {
+	case c.StatePath == "":
+		return &Error{Name: nameOf("state_file"), Problem: "is required (path of the state JSON)"}
+	case c.SigningKeyPath == "":
+		return &Error{Name: nameOf("signing_key"), Problem: "is required (PEM path of the signing key)"}
+	case c.IdPBaseURL == "" && c.RegistrationEndpoint == "":
+		return &Error{Name: nameOf("idp_base_url"), Problem: "is required unless DCRCTL_REGISTRATION_ENDPOINT is set"}
+	}
+	return nil
+}
+
+// HasIATSource reports whether a registration can get an initial access token.
+func (c *Config) HasIATSource() bool { return c.IAT != "" || c.IATTokenURL != "" }
+
+// AdminRATURLFor is the admin renewal URL for a client.
+func (c *Config) AdminRATURLFor(clientID string) string {
+	tmpl := c.AdminRATURL
+	if tmpl == "" {
+		tmpl = c.IdPBaseURL + "/admin/clients/{client_id}/registration-access-token"
+	}
+	return strings.ReplaceAll(tmpl, "{client_id}", url.PathEscape(clientID))
+}
+
+// Secrets lists the secret values in this config, for redaction.
+func (c *Config) Secrets() []string {
+	return []string{c.IAT, c.AdminToken, c.IATClientSecret}
+}
+
+// Effective lists every setting with its effective value, secrets shown as
+// fingerprints, and where the value came from.
+func Effective(v *viper.Viper) []EffectiveSetting {
+	out := make([]EffectiveSetting, 0, len(Settings))
+	for _, s := range Settings {
+		val := v.GetString(s.Key)
+		source := "default"
+		for _, env := range s.Env {
+			if _, set := os.LookupEnv(env); set {
+				source = "env " + env
+				break
+			}
+		}
+		if source == "default" && v.InConfig(s.Key) {
+			source = "file"
+		}
+		if s.Secret && val != "" {
+			val = secret.Fingerprint(val)
+		}
+		out = append(out, EffectiveSetting{Key: s.Key, Env: s.Env[0], Value: val, Source: source})
+	}
+	return out
+}
+
+// EffectiveSetting is one line of `dcrctl config`.
+type EffectiveSetting struct {
+	Key    string `json:"key"`
+	Env    string `json:"env"`
+	Value  string `json:"value"`
+	Source string `json:"source"`
+}

@@ -1,0 +1,702 @@
+// Package engine plans and applies the changes that keep one OAuth client
+// registered and its keys fresh: registration, the RFC 7592 read, key
+// rotation and retirement, RAT renewal and forced re-registration. It knows
+// nothing of terminals: `dcrctl bootstrap`, the operator commands and the TUI
+// are faces on it. Every change is a Plan first; a dry run stops there.
+package engine
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/secret"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// Engine holds what every operation needs.
+type Engine struct {
+	Cfg *config.Config
+	IdP *idp.Client
+	IAT idp.IATSource // nil when none is configured
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// Options change how one operation runs.
+type Options struct {
+	DryRun bool // plan only: no write to the IdP or to disk (a RAT the IdP rotates is still saved)
+	Force  bool // delete the registration (when the RAT works) and register again
+
+	readOnly bool // status: never generate a key, never require an IAT
+}
+
+// Report says what an operation did, or with DryRun would do.
+type Report struct {
+	Outcome   string         `json:"outcome"` // unchanged, registered, re-registered, updated
+	DryRun    bool           `json:"dry_run"`
+	ClientID  string         `json:"client_id,omitempty"`
+	ActiveKID string         `json:"active_kid,omitempty"`
+	Steps     []string       `json:"steps"`
+	JWKS      *keys.JWKSPlan `json:"jwks,omitempty"`
+}
+
+func (r *Report) step(format string, args ...any) {
+	r.Steps = append(r.Steps, fmt.Sprintf(format, args...))
+}
+
+// String renders the report as a plan an operator reads.
+func (r *Report) String() string {
+	var b strings.Builder
+	verb := "did"
+	if r.DryRun {
+		verb = "would do (dry run, nothing changed)"
+	}
+	fmt.Fprintf(&b, "client %s: %s\n", orNone(r.ClientID), r.Outcome)
+	if len(r.Steps) > 0 {
+		fmt.Fprintf(&b, "dcrctl %s:\n", verb)
+		for _, s := range r.Steps {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+	}
+	if r.JWKS != nil {
+		fmt.Fprintf(&b, "JWKS before: %s\nJWKS after:  %s\n", kidList(r.JWKS.Before), kidList(r.JWKS.After))
+		for _, d := range r.JWKS.Drop {
+			fmt.Fprintf(&b, "  drop %s: %s\n", d.KID, d.Reason)
+		}
+	}
+	return b.String()
+}
+
+func kidList(k []string) string {
+	if len(k) == 0 {
+		return "(none)"
+	}
+	return strings.Join(k, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// localKey is a private key on disk and its record.
+type localKey struct {
+	signer crypto.Signer
+	rec    state.Key
+}
+
+func (k localKey) info() keys.Info { return keys.Info{KID: k.rec.KID, CreatedAt: k.rec.CreatedAt} }
+
+// run is one operation under the state lock.
+type run struct {
+	e       *Engine
+	cfg     *config.Config
+	opts    Options
+	now     time.Time
+	st      *state.State
+	active  localKey
+	pending *localKey
+	report  *Report
+}
+
+// PendingPath is where a key generated for rotation waits, private half on
+// disk before the IdP hears of it, until it is promoted.
+func PendingPath(signingKeyPath string) string { return signingKeyPath + ".next" }
+
+// Bootstrap brings the client to a good state: registered, RAT working, the
+// active key published, rotation and retirement applied. Safe on every start;
+// the no-change path makes exactly one request.
+func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
+	return e.withRun(ctx, opts, func(ctx context.Context, r *run) error {
+		force := opts.Force || r.cfg.ForceReplace
+		switch {
+		case force:
+			return r.replace(ctx)
+		case !r.st.HasCredentials():
+			return r.register(ctx, "no cached credentials", "registered")
+		}
+		return r.maintain(ctx)
+	})
+}
+
+// withRun validates, locks the state, loads state and keys, and runs fn.
+func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Context, *run) error) (*Report, error) {
+	cfg := e.Cfg
+	if err := cfg.RequireLocal(); err != nil {
+		return nil, err
+	}
+	unlock, err := state.Lock(ctx, cfg.StatePath, cfg.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := state.Load(cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	// Registration with no way to get an IAT fails here, before any request.
+	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil {
+		reason := "no cached credentials"
+		if st.HasCredentials() {
+			reason = "forced re-registration"
+		}
+		return nil, &MissingIATError{Reason: reason}
+	}
+	r := &run{e: e, cfg: cfg, opts: opts, now: e.Now().UTC(), st: st,
+		report: &Report{Outcome: "unchanged", DryRun: opts.DryRun}}
+	if err := r.loadKeys(); err != nil {
+		return nil, err
+	}
+	err = fn(ctx, r)
+	r.report.ClientID = r.st.ClientID
+	r.report.ActiveKID = r.st.ActiveKID
+	return r.report, err
+}
+
+// save writes the state; a dry run never does.
+func (r *run) save() error {
+	if r.opts.DryRun {
+		return nil
+	}
+	return state.Save(r.cfg.StatePath, r.st)
+}
+
+// adoptRAT persists a registration access token the IdP rotated, before the
+// next request (RFC 7592 §3: the old one is dead). Even a dry run saves it,
+// since losing it would lock the client out.
+func (r *run) adoptRAT(rat string) error {
+	if rat == "" || rat == r.st.RegistrationAccessToken {
+		return nil
+	}
+	r.e.IdP.Redactor.Add(rat)
+	r.e.Log.Info("IdP issued a new registration access token; saving it", "rat", secret.Fingerprint(rat))
+	if r.opts.DryRun {
+		onDisk, err := state.Load(r.cfg.StatePath)
+		if err != nil {
+			return err
+		}
+		onDisk.RegistrationAccessToken = rat
+		if err := state.Save(r.cfg.StatePath, onDisk); err != nil {
+			return err
+		}
+	}
+	r.st.RegistrationAccessToken = rat
+	return r.save()
+}
+
+// loadKeys reads (or creates) the signing key and the pending key, and
+// finishes a promotion that a crash interrupted.
+func (r *run) loadKeys() error {
+	path := r.cfg.SigningKeyPath
+	signer, err := keys.LoadPEM(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if r.opts.readOnly {
+			return nil
+		}
+		return r.generateActive()
+	}
+	if err != nil {
+		return err
+	}
+	warnIfReadable(r.e.Log, path, "BFF_JWT_SIGNING_KEY")
+	tp, err := keys.Thumbprint(signer)
+	if err != nil {
+		return fmt.Errorf("signing key %s: %w", path, err)
+	}
+	switch rec := r.st.KeyByThumbprint(tp); {
+	case rec != nil && rec.KID == r.st.PendingKID:
+		// The pending PEM was renamed into place but the state not yet written.
+		r.e.Log.Info("completing an interrupted key promotion", "kid", rec.KID)
+		r.st.ActiveKID, r.st.PendingKID = rec.KID, ""
+		r.active = localKey{signer: signer, rec: *rec}
+		if err := r.save(); err != nil {
+			return err
+		}
+	case rec != nil:
+		if rec.KID != r.st.ActiveKID {
+			r.e.Log.Warn("the signing key on disk is a known older key; treating it as active", "kid", rec.KID, "state_active_kid", r.st.ActiveKID)
+			r.st.ActiveKID = rec.KID
+		}
+		r.active = localKey{signer: signer, rec: *rec}
+	default:
+		if known := r.st.Key(r.st.ActiveKID); known != nil && known.Thumbprint != "" {
+			return &KeyMismatchError{Problem: fmt.Sprintf("signing key %s (BFF_JWT_SIGNING_KEY) is not the key recorded for active_kid %q in %s; restore the matching PEM, or remove that key from the state file's keys to adopt this one", path, r.st.ActiveKID, r.cfg.StatePath)}
+		}
+		// A key the state does not know yet (the old helper's, or one placed
+		// by hand): adopt it, aged by the file's modification time.
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		kid := firstNonEmpty(r.st.ActiveKID, r.cfg.KID, tp)
+		rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: fi.ModTime().UTC().Truncate(time.Second), Thumbprint: tp}
+		r.st.PutKey(rec)
+		r.st.ActiveKID = kid
+		r.active = localKey{signer: signer, rec: rec}
+		r.report.step("adopt the key in %s as %q (created %s, from the file's modification time)", path, kid, rec.CreatedAt.Format(time.RFC3339))
+	}
+	return r.loadPending()
+}
+
+// generateActive creates the first signing key (or replaces a lost one).
+func (r *run) generateActive() error {
+	if r.st.ActiveKID != "" && r.st.HasCredentials() {
+		r.e.Log.Warn("signing key file missing; generating a new key (the old one cannot be recovered)", "path", r.cfg.SigningKeyPath, "lost_kid", r.st.ActiveKID)
+	}
+	signer, err := keys.Generate(r.cfg.KeyAlg)
+	if err != nil {
+		return err
+	}
+	tp, err := keys.Thumbprint(signer)
+	if err != nil {
+		return err
+	}
+	kid := r.cfg.KID
+	if kid == "" || r.st.Key(kid) != nil {
+		kid = tp // never reuse a kid for a different key: verifiers cache by kid
+	}
+	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: tp}
+	r.report.step("generate a %s signing key with kid %q in %s", rec.Alg, kid, r.cfg.SigningKeyPath)
+	r.active = localKey{signer: signer, rec: rec}
+	r.st.PutKey(rec)
+	r.st.ActiveKID = kid
+	if r.opts.DryRun {
+		return nil
+	}
+	if err := keys.WritePEM(r.cfg.SigningKeyPath, signer); err != nil {
+		return err
+	}
+	return r.save()
+}
+
+// loadPending reads the key waiting for promotion, if the state names one.
+func (r *run) loadPending() error {
+	kid := r.st.PendingKID
+	if kid == "" {
+		return nil
+	}
+	rec := r.st.Key(kid)
+	signer, err := keys.LoadPEM(PendingPath(r.cfg.SigningKeyPath))
+	var tp string
+	if err == nil {
+		tp, err = keys.Thumbprint(signer)
+	}
+	if err != nil || rec == nil || tp != rec.Thumbprint {
+		// Lost before it was promoted: forget it; a new one is made when due.
+		r.e.Log.Warn("pending key unusable; discarding it", "kid", kid, "err", err)
+		r.st.PendingKID = ""
+		return r.save()
+	}
+	r.pending = &localKey{signer: signer, rec: *rec}
+	return nil
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// warnIfReadable warns about a secret file others can read.
+func warnIfReadable(log *slog.Logger, path, name string) {
+	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("file holding a secret is readable by others; fix with chmod 600", "file", path, "variable", name, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	}
+}
+
+// clientURI is where the registration is managed: the URI the IdP returned,
+// else {registration_endpoint}/{client_id} (state from the old helper).
+func (r *run) clientURI(ctx context.Context) (string, error) {
+	if r.st.RegistrationClientURI != "" {
+		return r.st.RegistrationClientURI, nil
+	}
+	endpoint, err := r.registrationEndpoint(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.st.RegistrationClientURI = strings.TrimRight(endpoint, "/") + "/" + url.PathEscape(r.st.ClientID)
+	// Saved so that later runs need no discovery.
+	return r.st.RegistrationClientURI, r.save()
+}
+
+func (r *run) registrationEndpoint(ctx context.Context) (string, error) {
+	if r.cfg.RegistrationEndpoint != "" {
+		return r.cfg.RegistrationEndpoint, nil
+	}
+	return r.e.IdP.Discover(ctx, r.cfg.IdPBaseURL)
+}
+
+// read is the RFC 7592 read, recovering a rejected RAT with the admin token.
+func (r *run) read(ctx context.Context) (*idp.Registration, error) {
+	uri, err := r.clientURI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
+	switch {
+	case err == nil:
+		return reg, r.adoptRAT(reg.RAT)
+	case idp.IsNotFound(err):
+		return nil, errClientGone
+	case !idp.IsRejected(err):
+		return nil, err
+	case r.cfg.AdminToken == "":
+		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, nil)
+	}
+	r.e.Log.Warn("registration access token rejected; renewing it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken))
+	rat, renewErr := r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), r.cfg.AdminToken)
+	if renewErr != nil {
+		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, renewErr)
+	}
+	r.report.step("renew the registration access token with the bootstrap admin token")
+	if r.report.Outcome == "unchanged" {
+		r.report.Outcome = "updated"
+	}
+	if err := r.adoptRAT(rat); err != nil {
+		return nil, err
+	}
+	reg, err = r.e.IdP.Read(ctx, uri, rat)
+	if err != nil {
+		if idp.IsRejected(err) {
+			return nil, ratRejected(r.st.ClientID, rat, err, errors.New("the renewed token was rejected too"))
+		}
+		return nil, err
+	}
+	return reg, r.adoptRAT(reg.RAT)
+}
+
+// maintain reads the registration and applies what is due.
+func (r *run) maintain(ctx context.Context) error {
+	reg, err := r.read(ctx)
+	if errors.Is(err, errClientGone) {
+		r.e.Log.Warn("the IdP no longer knows this client (HTTP 404); registering it again with the initial access token", "client_id", r.st.ClientID)
+		if r.e.IAT == nil {
+			return &MissingIATError{Reason: "the IdP answered 404 for client " + r.st.ClientID}
+		}
+		return r.register(ctx, "the IdP answered 404 for client "+r.st.ClientID, "re-registered")
+	}
+	if err != nil {
+		return err
+	}
+	if pub := keys.Find(reg.JWKS, r.active.rec.KID); pub != nil && !keys.SameKey(pub, r.active.signer) {
+		return &KeyMismatchError{Problem: fmt.Sprintf("the IdP publishes kid %q with a different public key than %s (BFF_JWT_SIGNING_KEY); nothing was changed", r.active.rec.KID, r.cfg.SigningKeyPath)}
+	}
+	policy := r.policy()
+	if policy.RotationDue(r.active.info(), r.pending != nil, r.now) {
+		if err := r.generatePending(reg.JWKS); err != nil {
+			return err
+		}
+	}
+	var pendingInfo *keys.Info
+	if r.pending != nil {
+		info := r.pending.info()
+		pendingInfo = &info
+	}
+	plan := policy.PlanJWKS(r.publishedInfo(reg.JWKS), r.active.info(), pendingInfo, r.now)
+	if plan.Changes() {
+		r.report.JWKS = &plan
+		r.report.Outcome = "updated"
+		if !r.opts.DryRun {
+			if reg, err = r.publish(ctx, reg, plan); err != nil {
+				return err
+			}
+		}
+	}
+	return r.promoteIfReady(reg)
+}
+
+func (r *run) policy() keys.Policy {
+	return keys.Policy{RotateAfter: r.cfg.RotateAfter, RetireAfter: r.cfg.RetireAfter}
+}
+
+// publishedInfo pairs the IdP's kids with the ages this state knows.
+func (r *run) publishedInfo(set jwk.Set) []keys.Info {
+	var out []keys.Info
+	for _, kid := range keys.KIDs(set) {
+		info := keys.Info{KID: kid}
+		if rec := r.st.Key(kid); rec != nil {
+			info.CreatedAt = rec.CreatedAt
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// generatePending makes the next key and writes its private half to the
+// pending file, and the state, before the IdP is told of it: a crash then
+// leaves a key the next run publishes, never a published key with no private half.
+func (r *run) generatePending(published jwk.Set) error {
+	age := keys.Days(r.now.Sub(r.active.rec.CreatedAt))
+	if r.opts.DryRun {
+		r.report.step("generate a new %s key (active key %q is %d days old, rotate after %d)", r.cfg.KeyAlg, r.active.rec.KID, age, keys.Days(r.cfg.RotateAfter))
+		r.pending = &localKey{rec: state.Key{KID: "(new key)", CreatedAt: r.now}}
+		return nil
+	}
+	signer, err := keys.Generate(r.cfg.KeyAlg)
+	if err != nil {
+		return err
+	}
+	kid, err := keys.Thumbprint(signer)
+	if err != nil {
+		return err
+	}
+	if r.st.Key(kid) != nil || keys.Find(published, kid) != nil {
+		return fmt.Errorf("generated key's kid %q is already in use; refusing to reuse a kid", kid)
+	}
+	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
+	if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
+		return err
+	}
+	r.st.PutKey(rec)
+	r.st.PendingKID = kid
+	if err := r.save(); err != nil {
+		return err
+	}
+	r.pending = &localKey{signer: signer, rec: rec}
+	r.report.step("generate a new %s key %q (active key %q is %d days old, rotate after %d)", rec.Alg, kid, r.active.rec.KID, age, keys.Days(r.cfg.RotateAfter))
+	return nil
+}
+
+// publish sends the planned JWKS: an RFC 7592 §2.2 full PUT, or a PATCH
+// of jwks alone for IdPs that offer it.
+func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKSPlan) (*idp.Registration, error) {
+	set, err := r.buildJWKS(reg.JWKS, plan.After)
+	if err != nil {
+		return nil, err
+	}
+	for _, kid := range plan.Add {
+		r.report.step("publish key %q", kid)
+	}
+	for _, d := range plan.Drop {
+		r.report.step("drop key %q (%s)", d.KID, d.Reason)
+	}
+	uri := r.st.RegistrationClientURI
+	var updated *idp.Registration
+	if r.cfg.UpdateMethod == "patch" {
+		updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, idp.Metadata{"jwks": set})
+	} else {
+		updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.st.ClientID, set))
+	}
+	if err != nil {
+		if idp.IsRejected(err) {
+			return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, nil)
+		}
+		return nil, err
+	}
+	if err := r.adoptRAT(updated.RAT); err != nil {
+		return nil, err
+	}
+	for _, kid := range plan.Add {
+		if keys.Find(updated.JWKS, kid) == nil {
+			return nil, &idp.BadResponseError{Op: "update", URL: uri, Problem: fmt.Sprintf("the IdP accepted the update but does not publish kid %q", kid)}
+		}
+	}
+	r.markPublished(plan.Add)
+	r.forget(plan.Drop)
+	return updated, r.save()
+}
+
+func (r *run) markPublished(kids []string) {
+	now := r.now.Truncate(time.Second)
+	for _, kid := range kids {
+		if rec := r.st.Key(kid); rec != nil && rec.PublishedAt == nil {
+			rec.PublishedAt = &now
+			if r.pending != nil && r.pending.rec.KID == kid {
+				r.pending.rec.PublishedAt = &now
+			}
+		}
+	}
+}
+
+// forget removes the records of dropped keys, so the state stays small.
+func (r *run) forget(dropped []keys.Drop) {
+	gone := map[string]bool{}
+	for _, d := range dropped {
+		gone[d.KID] = true
+	}
+	kept := r.st.Keys[:0]
+	for _, k := range r.st.Keys {
+		if !gone[k.KID] || k.KID == r.st.ActiveKID || k.KID == r.st.PendingKID {
+			kept = append(kept, k)
+		}
+	}
+	r.st.Keys = kept
+}
+
+// buildJWKS assembles the set to publish: keys the IdP has, as it has them,
+// and the public halves of the active and pending keys.
+func (r *run) buildJWKS(current jwk.Set, kids []string) (jwk.Set, error) {
+	set := jwk.NewSet()
+	for _, kid := range kids {
+		var k jwk.Key
+		switch {
+		case kid == r.active.rec.KID:
+			pub, err := keys.PublicJWK(r.active.signer, kid, r.active.rec.Alg)
+			if err != nil {
+				return nil, err
+			}
+			k = pub
+		case r.pending != nil && kid == r.pending.rec.KID:
+			pub, err := keys.PublicJWK(r.pending.signer, kid, r.pending.rec.Alg)
+			if err != nil {
+				return nil, err
+			}
+			k = pub
+		default:
+			k = keys.Find(current, kid)
+		}
+		if k == nil {
+			return nil, fmt.Errorf("no public key for kid %q", kid)
+		}
+		if err := set.AddKey(k); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// promoteIfReady makes the pending key the signing key once the IdP publishes
+// it and DCRCTL_ACTIVATE_AFTER has passed since: rename the PEM into place
+// (atomic), then record the new active kid. A crash between the two is
+// finished by loadKeys on the next run.
+func (r *run) promoteIfReady(reg *idp.Registration) error {
+	p := r.pending
+	if p == nil || keys.Find(reg.JWKS, p.rec.KID) == nil && !r.opts.DryRun {
+		return nil
+	}
+	if p.rec.PublishedAt == nil {
+		// Published by a run that crashed before saving: start the wait now.
+		r.markPublished([]string{p.rec.KID})
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	if p.rec.PublishedAt != nil {
+		if wait := r.cfg.ActivateAfter - r.now.Sub(*p.rec.PublishedAt); wait > 0 {
+			r.report.step("key %q is published; it becomes the signing key in %s (DCRCTL_ACTIVATE_AFTER)", p.rec.KID, wait.Round(time.Second))
+			return nil
+		}
+	}
+	r.report.step("promote key %q to signing key (BFF_JWT_SIGNING_KEY, active_kid)", p.rec.KID)
+	r.report.Outcome = "updated"
+	if r.opts.DryRun {
+		return nil
+	}
+	if err := atomicfile.Rename(PendingPath(r.cfg.SigningKeyPath), r.cfg.SigningKeyPath); err != nil {
+		return fmt.Errorf("promote pending key: %w", err)
+	}
+	r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
+	r.active, r.pending = *p, nil
+	return r.save()
+}
+
+// replace deletes the registration (when the RAT still works) and registers again.
+func (r *run) replace(ctx context.Context) error {
+	if r.st.HasCredentials() {
+		uri, err := r.clientURI(ctx)
+		if err != nil {
+			return err
+		}
+		if r.opts.DryRun {
+			r.report.step("delete the registration of client %s", r.st.ClientID)
+		} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
+			if !idp.IsRejected(err) && !idp.IsNotFound(err) && !isStatus(err, 405) {
+				return err
+			}
+			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
+		} else {
+			r.report.step("delete the registration of client %s", r.st.ClientID)
+		}
+	}
+	return r.register(ctx, "forced re-registration", "re-registered")
+}
+
+func isStatus(err error, status int) bool {
+	var e *idp.Error
+	return errors.As(err, &e) && e.Status == status
+}
+
+// register is the RFC 7591 registration with the initial access token.
+func (r *run) register(ctx context.Context, reason, outcome string) error {
+	r.report.Outcome = outcome
+	if r.pending != nil {
+		// A fresh registration starts with the active key alone.
+		r.st.PendingKID, r.pending = "", nil
+	}
+	md := idp.Metadata{
+		"token_endpoint_auth_method": "private_key_jwt",
+		"grant_types":                r.cfg.GrantTypes,
+	}
+	if len(r.cfg.RedirectURIs) > 0 {
+		md["redirect_uris"] = r.cfg.RedirectURIs
+	}
+	for _, g := range r.cfg.GrantTypes {
+		if g == "authorization_code" {
+			md["response_types"] = []string{"code"}
+		}
+	}
+	for k, v := range map[string]string{"client_id": r.cfg.ClientID, "client_profile": r.cfg.ClientProfile, "client_name": r.cfg.ClientName} {
+		if v != "" {
+			md[k] = v
+		}
+	}
+	r.report.step("register a client (%s) with key %q", reason, r.active.rec.KID)
+	if r.opts.DryRun {
+		return nil
+	}
+	pub, err := keys.PublicJWK(r.active.signer, r.active.rec.KID, r.active.rec.Alg)
+	if err != nil {
+		return err
+	}
+	set := jwk.NewSet()
+	if err := set.AddKey(pub); err != nil {
+		return err
+	}
+	md["jwks"] = set
+	iat, err := r.e.IAT.IAT(ctx)
+	if err != nil {
+		return err
+	}
+	r.e.IdP.Redactor.Add(iat)
+	endpoint, err := r.registrationEndpoint(ctx)
+	if err != nil {
+		return err
+	}
+	reg, err := r.e.IdP.Register(ctx, endpoint, iat, md)
+	if err != nil {
+		return err
+	}
+	r.e.IdP.Redactor.Add(reg.RAT)
+	r.st.ClientID = reg.ClientID
+	r.st.RegistrationAccessToken = reg.RAT
+	r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
+	r.markPublished([]string{r.active.rec.KID})
+	if err := r.save(); err != nil {
+		return err
+	}
+	if reg.RAT == "" {
+		return &idp.BadResponseError{Op: "register", URL: endpoint, Problem: "no registration_access_token (RFC 7592 §3 requires one); the client_id was saved, the client cannot be managed"}
+	}
+	r.e.Log.Info("client registered", "client_id", reg.ClientID, "kid", r.active.rec.KID, "rat", secret.Fingerprint(reg.RAT))
+	return nil
+}

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/secret"
+)
+
+// RAT health values.
+const (
+	RATValid       = "valid"
+	RATRejected    = "rejected"
+	RATNotCached   = "not cached"
+	RATUnreachable = "unreachable"
+	RATClientGone  = "client unknown to the IdP"
+)
+
+// RATHealth is what the IdP made of the cached registration access token.
+type RATHealth struct {
+	Health      string `json:"health"`
+	HTTPStatus  int    `json:"http_status,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// KeyStatus is one key as the operator sees it.
+type KeyStatus struct {
+	KID       string     `json:"kid"`
+	Alg       string     `json:"alg,omitempty"`
+	Use       string     `json:"use,omitempty"`
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	AgeDays   *int       `json:"age_days,omitempty"`
+	States    []string   `json:"states"`
+}
+
+// Status is the client as the IdP and the local state see it.
+type Status struct {
+	IdP             string       `json:"idp"`
+	ClientID        string       `json:"client_id,omitempty"`
+	ClientName      string       `json:"client_name,omitempty"`
+	AuthMethod      string       `json:"token_endpoint_auth_method,omitempty"`
+	RedirectURIs    []string     `json:"redirect_uris"`
+	ClientURI       string       `json:"registration_client_uri,omitempty"`
+	RAT             RATHealth    `json:"registration_access_token"`
+	ActiveKID       string       `json:"active_kid,omitempty"`
+	RotateAfterDays int          `json:"rotate_after_days"`
+	RetireAfterDays int          `json:"retire_after_days"`
+	Keys            []KeyStatus  `json:"keys"`
+	CheckedAt       time.Time    `json:"checked_at"`
+	Metadata        idp.Metadata `json:"-"`
+}
+
+// Status reads the registration (one GET, no change; a RAT the IdP rotates is
+// saved) and reports every key's state. An IdP refusal is part of the
+// status, not an error.
+func (e *Engine) Status(ctx context.Context) (*Status, error) {
+	var out *Status
+	_, err := e.withRun(ctx, Options{DryRun: true, readOnly: true}, func(ctx context.Context, r *run) error {
+		out = r.status(ctx)
+		return nil
+	})
+	return out, err
+}
+
+func (r *run) status(ctx context.Context) *Status {
+	st := &Status{
+		IdP:             firstNonEmpty(r.cfg.IdPBaseURL, r.cfg.RegistrationEndpoint),
+		ClientID:        r.st.ClientID,
+		ClientURI:       r.st.RegistrationClientURI,
+		ActiveKID:       r.st.ActiveKID,
+		RotateAfterDays: keys.Days(r.cfg.RotateAfter),
+		RetireAfterDays: keys.Days(r.cfg.RetireAfter),
+		RedirectURIs:    []string{},
+		CheckedAt:       r.now,
+	}
+	var reg *idp.Registration
+	if !r.st.HasCredentials() {
+		st.RAT.Health = RATNotCached
+	} else {
+		st.RAT.Fingerprint = secret.Fingerprint(r.st.RegistrationAccessToken)
+		uri, err := r.clientURI(ctx)
+		if err == nil {
+			reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
+		}
+		if err == nil {
+			err = r.adoptRAT(reg.RAT)
+		}
+		st.RAT = ratHealth(err, st.RAT.Fingerprint)
+		st.ClientURI = r.st.RegistrationClientURI
+	}
+	if reg != nil {
+		st.Metadata = reg.Metadata
+		st.ClientName = reg.Metadata.String("client_name")
+		st.AuthMethod = reg.Metadata.String("token_endpoint_auth_method")
+		st.RedirectURIs = reg.Metadata.Strings("redirect_uris")
+	}
+	st.Keys = r.keyStatuses(reg)
+	return st
+}
+
+func ratHealth(err error, fp string) RATHealth {
+	h := RATHealth{Health: RATValid, Fingerprint: fp}
+	if err == nil {
+		return h
+	}
+	h.Error = err.Error()
+	var ie *idp.Error
+	switch {
+	case idp.IsRejected(err):
+		h.Health = RATRejected
+	case errors.As(err, &ie) && ie.Status == http.StatusNotFound:
+		h.Health = RATClientGone
+	default:
+		h.Health = RATUnreachable
+	}
+	if errors.As(err, &ie) {
+		h.HTTPStatus = ie.Status
+	}
+	return h
+}
+
+// keyStatuses merges the IdP's JWKS (when read) with the local records.
+func (r *run) keyStatuses(reg *idp.Registration) []KeyStatus {
+	policy := r.policy()
+	byKID := map[string]*KeyStatus{}
+	var order []string
+	add := func(kid string) *KeyStatus {
+		if ks, ok := byKID[kid]; ok {
+			return ks
+		}
+		byKID[kid] = &KeyStatus{KID: kid}
+		order = append(order, kid)
+		return byKID[kid]
+	}
+	published := map[string]bool{}
+	if reg != nil {
+		for _, kid := range keys.KIDs(reg.JWKS) {
+			published[kid] = true
+			ks := add(kid)
+			if k := keys.Find(reg.JWKS, kid); k != nil {
+				ks.Use = k.KeyUsage()
+				if k.Algorithm() != nil {
+					ks.Alg = k.Algorithm().String()
+				}
+			}
+		}
+	}
+	for _, rec := range r.st.Keys {
+		// Records of keys that are neither published nor held here are history.
+		if reg != nil && !published[rec.KID] && rec.KID != r.st.ActiveKID && rec.KID != r.st.PendingKID {
+			continue
+		}
+		ks := add(rec.KID)
+		ks.Alg = firstNonEmpty(ks.Alg, rec.Alg)
+		created := rec.CreatedAt
+		ks.CreatedAt = &created
+		age := keys.Days(r.now.Sub(created))
+		ks.AgeDays = &age
+	}
+	out := make([]KeyStatus, 0, len(order))
+	for _, kid := range order {
+		ks := byKID[kid]
+		info := keys.Info{KID: kid}
+		if ks.CreatedAt != nil {
+			info.CreatedAt = *ks.CreatedAt
+		}
+		ks.States = policy.States(keys.Facts{
+			Info:      info,
+			Active:    kid == r.st.ActiveKID,
+			Next:      kid == r.st.PendingKID,
+			Published: reg == nil || published[kid], // unknown when the IdP could not be read
+			Recorded:  r.st.Key(kid) != nil,
+		}, r.now)
+		out = append(out, *ks)
+	}
+	// Newest first, unknown ages last: the order the cap keeps them in.
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].CreatedAt, out[j].CreatedAt
+		if (a == nil) != (b == nil) {
+			return a != nil
+		}
+		return a != nil && a.After(*b)
+	})
+	return out
+}

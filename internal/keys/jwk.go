@@ -1,0 +1,122 @@
+package keys
+
+import (
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// Thumbprint is the RFC 7638 SHA-256 thumbprint of a key's public half,
+// base64url-encoded. It makes a good kid: unique per key, never reused.
+func Thumbprint(key crypto.Signer) (string, error) {
+	pub, err := jwk.FromRaw(key.Public())
+	if err != nil {
+		return "", err
+	}
+	return thumbprintOf(pub)
+}
+
+func thumbprintOf(k jwk.Key) (string, error) {
+	sum, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(sum), nil
+}
+
+// PublicJWK is the key's public half as a signing JWK with kid and alg.
+func PublicJWK(key crypto.Signer, kid, alg string) (jwk.Key, error) {
+	pub, err := jwk.FromRaw(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	for name, value := range map[string]string{jwk.KeyIDKey: kid, jwk.AlgorithmKey: alg, jwk.KeyUsageKey: "sig"} {
+		if err := pub.Set(name, value); err != nil {
+			return nil, fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	return pub, nil
+}
+
+// ParseJWKS decodes a JWKS as an IdP returned it and checks what dcrctl relies
+// on: every key has a kid, no kid twice, no private member anywhere.
+func ParseJWKS(data []byte) (jwk.Set, error) {
+	set, err := jwk.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("invalid JWKS: %w", err)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < set.Len(); i++ {
+		k, _ := set.Key(i)
+		kid := k.KeyID()
+		if kid == "" {
+			return nil, fmt.Errorf("JWKS key #%d has no kid", i)
+		}
+		if seen[kid] {
+			return nil, fmt.Errorf("JWKS lists kid %q twice", kid)
+		}
+		seen[kid] = true
+		if private, err := jwk.IsPrivateKey(k); err == nil && private {
+			return nil, fmt.Errorf("JWKS key %q carries private key material", kid)
+		}
+	}
+	return set, nil
+}
+
+// KIDs lists the kids of a set in order.
+func KIDs(set jwk.Set) []string {
+	if set == nil {
+		return nil
+	}
+	out := make([]string, 0, set.Len())
+	for i := 0; i < set.Len(); i++ {
+		k, _ := set.Key(i)
+		out = append(out, k.KeyID())
+	}
+	return out
+}
+
+// Find returns the key with kid from set, or nil.
+func Find(set jwk.Set, kid string) jwk.Key {
+	if set == nil {
+		return nil
+	}
+	k, ok := set.LookupKeyID(kid)
+	if !ok {
+		return nil
+	}
+	return k
+}
+
+// SameKey reports whether a published JWK is the public half of key.
+func SameKey(published jwk.Key, key crypto.Signer) bool {
+	a, err := thumbprintOf(published)
+	if err != nil {
+		return false
+	}
+	b, err := Thumbprint(key)
+	return err == nil && a == b
+}
+
+// PublicOnly reports whether the JSON form of a JWKS is free of private
+// members (RFC 7517 §9.2, RFC 7518 §6): the last line of defence before a
+// set leaves this process.
+func PublicOnly(jwksJSON []byte) error {
+	var doc struct {
+		Keys []map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(jwksJSON, &doc); err != nil {
+		return err
+	}
+	for _, k := range doc.Keys {
+		for _, member := range []string{"d", "p", "q", "dp", "dq", "qi", "k", "oth"} {
+			if _, found := k[member]; found {
+				return fmt.Errorf("refusing to send private member %q of a key", member)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package keys
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// MaxPublished caps the JWKS: previous, current and next key.
+const MaxPublished = 3
+
+// Info is what planning needs to know of one key.
+type Info struct {
+	KID       string
+	CreatedAt time.Time // zero when the age is unknown (a key published by someone else)
+}
+
+// Age is how old the key is at now; ok is false when unknown.
+func (i Info) Age(now time.Time) (age time.Duration, ok bool) {
+	if i.CreatedAt.IsZero() {
+		return 0, false
+	}
+	return now.Sub(i.CreatedAt), true
+}
+
+// Policy holds the thresholds from config.
+type Policy struct {
+	RotateAfter time.Duration
+	RetireAfter time.Duration
+	Max         int // 0 means MaxPublished
+}
+
+// RotationDue reports whether the active key is old enough to be replaced.
+// While a next key is pending, no further one is due.
+func (p Policy) RotationDue(active Info, pendingExists bool, now time.Time) bool {
+	age, ok := active.Age(now)
+	return !pendingExists && ok && age >= p.RotateAfter
+}
+
+// Expired reports whether a key is past retirement.
+func (p Policy) Expired(k Info, now time.Time) bool {
+	age, ok := k.Age(now)
+	return ok && age >= p.RetireAfter
+}
+
+// Drop is a published key the plan removes, and why.
+type Drop struct {
+	KID    string `json:"kid"`
+	Reason string `json:"reason"`
+}
+
+// JWKSPlan is the change to the published key set.
+type JWKSPlan struct {
+	Before []string `json:"before"`
+	After  []string `json:"after"`
+	Add    []string `json:"add,omitempty"`
+	Drop   []Drop   `json:"drop,omitempty"`
+}
+
+// Changes reports whether the plan changes the published set.
+func (p JWKSPlan) Changes() bool { return len(p.Add) > 0 || len(p.Drop) > 0 }
+
+// PlanJWKS decides the JWKS to publish. The active key and the pending one
+// are always kept (never drop the key in use for signing); other keys past
+// retirement are dropped; then the set is capped to the newest Max keys, keys
+// of unknown age counting as oldest. Retained keys keep the IdP's order and
+// added keys go last.
+func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.Time) JWKSPlan {
+	max := p.Max
+	if max <= 0 {
+		max = MaxPublished
+	}
+	plan := JWKSPlan{Before: make([]string, 0, len(published))}
+	isPublished := map[string]bool{}
+	for _, k := range published {
+		plan.Before = append(plan.Before, k.KID)
+		isPublished[k.KID] = true
+	}
+	must := []Info{active}
+	if pending != nil && pending.KID != active.KID {
+		must = append(must, *pending)
+	}
+	keep := map[string]bool{}
+	for _, k := range must {
+		keep[k.KID] = true
+		if !isPublished[k.KID] {
+			plan.Add = append(plan.Add, k.KID)
+		}
+	}
+
+	var others []Info
+	for _, k := range published {
+		if keep[k.KID] {
+			continue
+		}
+		if p.Expired(k, now) {
+			age, _ := k.Age(now)
+			plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: fmt.Sprintf("expired: %d days old, retire after %d", days(age), days(p.RetireAfter))})
+			continue
+		}
+		others = append(others, k)
+	}
+	// Newest first; unknown ages last, then by kid so the plan is deterministic.
+	sort.SliceStable(others, func(i, j int) bool {
+		a, b := others[i].CreatedAt, others[j].CreatedAt
+		if a.IsZero() != b.IsZero() {
+			return !a.IsZero()
+		}
+		if !a.Equal(b) {
+			return a.After(b)
+		}
+		return others[i].KID < others[j].KID
+	})
+	room := max - len(must)
+	for i, k := range others {
+		if i < room {
+			keep[k.KID] = true
+			continue
+		}
+		plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: fmt.Sprintf("over the cap of %d published keys", max)})
+	}
+	for _, k := range published {
+		if keep[k.KID] {
+			plan.After = append(plan.After, k.KID)
+		}
+	}
+	plan.After = append(plan.After, plan.Add...)
+	return plan
+}
+
+// Days is a duration in whole days, as ages are shown.
+func Days(d time.Duration) int { return days(d) }
+
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+
+// Key states, shown with the same words in every surface.
+const (
+	StateActive     = "active"      // the signing key
+	StateNext       = "next"        // generated for rotation, not yet signing
+	StatePublished  = "published"   // in the IdP's JWKS, not active
+	StateDue        = "due"         // active and past rotate-after
+	StateExpired    = "expired"     // past retire-after
+	StateLocalOnly  = "local-only"  // a private key here the IdP does not publish
+	StateRemoteOnly = "remote-only" // published, no record here
+)
+
+// Facts are what is known of one key when its states are worked out.
+type Facts struct {
+	Info
+	Active    bool
+	Next      bool
+	Published bool
+	Recorded  bool // the state file has a record of it
+}
+
+// States names the states of one key.
+func (p Policy) States(f Facts, now time.Time) []string {
+	var out []string
+	switch {
+	case f.Active:
+		out = append(out, StateActive)
+		if p.RotationDue(f.Info, false, now) {
+			out = append(out, StateDue)
+		}
+	case f.Next:
+		out = append(out, StateNext)
+	}
+	if f.Published && !f.Active {
+		out = append(out, StatePublished)
+	}
+	if p.Expired(f.Info, now) {
+		out = append(out, StateExpired)
+	}
+	if !f.Published && (f.Active || f.Next) {
+		out = append(out, StateLocalOnly)
+	}
+	if f.Published && !f.Recorded {
+		out = append(out, StateRemoteOnly)
+	}
+	return out
+}

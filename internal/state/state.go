@@ -1,0 +1,177 @@
+// Package state reads and writes the client state file (BFF_CLIENT_CRED_PATH):
+// the cached client_id, registration access token and the record of keys.
+// The schema is a documented contract (README, "State file").
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
+)
+
+// MaxSize bounds how much of a state file is read: a real one is a few KiB.
+const MaxSize = 1 << 20
+
+// Key is what dcrctl remembers of a key it created or imported.
+type Key struct {
+	KID        string    `json:"kid"`
+	Alg        string    `json:"alg"`
+	CreatedAt  time.Time `json:"created_at"`
+	Thumbprint string    `json:"thumbprint,omitempty"` // RFC 7638 SHA-256; ties the record to a PEM
+	// PublishedAt is when the IdP accepted the key; activation waits from here.
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+}
+
+// State is the content of the state file. A file written by the old helper
+// holds only client_id and registration_access_token, and loads as such.
+type State struct {
+	ClientID                string `json:"client_id"`
+	RegistrationAccessToken string `json:"registration_access_token"`
+	RegistrationClientURI   string `json:"registration_client_uri,omitempty"`
+	ActiveKID               string `json:"active_kid,omitempty"`
+	// PendingKID is a key generated for rotation, its private half in the
+	// pending PEM file, not yet the signing key.
+	PendingKID string    `json:"pending_kid,omitempty"`
+	Keys       []Key     `json:"keys"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+// HasCredentials reports whether a registration can be managed from this state.
+func (s *State) HasCredentials() bool {
+	return s.ClientID != "" && s.RegistrationAccessToken != ""
+}
+
+// Key returns the record for kid, or nil.
+func (s *State) Key(kid string) *Key {
+	for i := range s.Keys {
+		if s.Keys[i].KID == kid {
+			return &s.Keys[i]
+		}
+	}
+	return nil
+}
+
+// KeyByThumbprint returns the record whose thumbprint is tp, or nil.
+func (s *State) KeyByThumbprint(tp string) *Key {
+	for i := range s.Keys {
+		if tp != "" && s.Keys[i].Thumbprint == tp {
+			return &s.Keys[i]
+		}
+	}
+	return nil
+}
+
+// PutKey adds or replaces the record with k's kid.
+func (s *State) PutKey(k Key) {
+	if old := s.Key(k.KID); old != nil {
+		*old = k
+		return
+	}
+	s.Keys = append(s.Keys, k)
+}
+
+// CorruptError says the state file exists but cannot be used. dcrctl never
+// overwrites such a file: an operator decides what to do with it.
+type CorruptError struct {
+	Path string
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("state file %s is not valid dcrctl state: %v (it was left as it is; move it aside to register afresh, or restore a backup)", e.Path, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Load reads the state file. A missing file is an empty state, not an error.
+func Load(path string) (*State, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &State{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
+	st, err := Parse(data)
+	if err != nil {
+		return nil, &CorruptError{Path: path, Err: err}
+	}
+	return st, nil
+}
+
+// Parse decodes state file content and checks that it is usable.
+func Parse(data []byte) (*State, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("larger than %d bytes", MaxSize)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	var st State
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&st); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the JSON object")
+	}
+	if st.RegistrationAccessToken != "" && st.ClientID == "" {
+		return nil, errors.New("registration_access_token without client_id")
+	}
+	seen := map[string]bool{}
+	for i, k := range st.Keys {
+		if k.KID == "" {
+			return nil, fmt.Errorf("keys[%d] has no kid", i)
+		}
+		if seen[k.KID] {
+			return nil, fmt.Errorf("kid %q is listed twice in keys", k.KID)
+		}
+		seen[k.KID] = true
+	}
+	return &st, nil
+}
+
+// Save writes the state atomically with mode 0600: it holds the RAT.
+func Save(path string, st *State) error {
+	st.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(data, '\n'), 0o600)
+}
+
+// ErrLockTimeout means another dcrctl held the state lock for longer than the
+// lock timeout.
+var ErrLockTimeout = errors.New("state lock not acquired in time")
+
+// Lock takes the exclusive lock beside the state file (path + ".lock"), so
+// that replicas sharing a volume never rotate at once. It waits up to timeout.
+func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(), err error) {
+	lock := flock.New(path + ".lock")
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ok, err := lock.TryLockContext(ctx, 50*time.Millisecond)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("lock %s.lock: %w", path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s.lock is held by another process after %s (DCRCTL_LOCK_TIMEOUT)", ErrLockTimeout, path, timeout)
+	}
+	return func() { lock.Unlock() }, nil
+}
