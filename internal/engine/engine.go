@@ -365,6 +365,10 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 	}
 	r.e.Log.Warn("registration access token rejected; renewing it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken))
 	rat, renewErr := r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), r.cfg.AdminToken)
+	if idp.IsNotFound(renewErr) {
+		// The admin endpoint does not know the client either: it is gone.
+		return nil, errClientGone
+	}
 	if renewErr != nil {
 		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, renewErr)
 	}

@@ -1,0 +1,270 @@
+// Package testenv starts the real parts dcrctl's tests run against: the
+// node oidc-provider test IdP (test/idp) and a prometheus-pushgateway, both on
+// 127.0.0.1, and builds and runs the real dcrctl binary. Every wait here is
+// bounded in count and time.
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Fixed test secrets; tests scan all output for them.
+const (
+	IAT        = "test-iat-5f1c0a7e9b2d4c33"
+	AdminToken = "test-admin-token-8d2e6f4a1b9c"
+	IATClient  = "gateway"
+	IATSecret  = "test-gateway-secret-3a7b9e1d"
+)
+
+// RepoRoot is the module root, found from this file.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// IdP is a running test IdP.
+type IdP struct {
+	URL  string
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+// Request is one request the IdP saw (its own log, admin routes excluded).
+type Request struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// StartIdP starts the test IdP on port (0: any free one) and waits until it
+// listens. It is stopped when the test ends.
+func StartIdP(t testing.TB, port int) *IdP {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(), "test", "idp")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
+		t.Fatalf("test IdP dependencies missing: run `make test-deps` (npm ci in test/idp): %v", err)
+	}
+	cmd := exec.Command("node", "server.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"PORT="+strconv.Itoa(port),
+		"IDP_IAT="+IAT,
+		"IDP_ADMIN_TOKEN="+AdminToken,
+		"IDP_IAT_CLIENT_ID="+IATClient,
+		"IDP_IAT_CLIENT_SECRET="+IATSecret,
+	)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start test IdP: %v", err)
+	}
+	idp := &IdP{cmd: cmd, logs: logs}
+	t.Cleanup(idp.Stop)
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var msg struct {
+				Listening string `json:"listening"`
+			}
+			if json.Unmarshal(sc.Bytes(), &msg) == nil && msg.Listening != "" {
+				ready <- msg.Listening
+			}
+		}
+	}()
+	select {
+	case idp.URL = <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("test IdP did not start in 20s; stderr:\n%s", logs.String())
+	}
+	return idp
+}
+
+// Stop ends the IdP process.
+func (i *IdP) Stop() {
+	if i.cmd.Process != nil && i.cmd.ProcessState == nil {
+		i.cmd.Process.Kill()
+		i.cmd.Wait()
+	}
+}
+
+// Requests returns the requests the IdP saw since the last reset.
+func (i *IdP) Requests(t testing.TB) []Request {
+	t.Helper()
+	var out []Request
+	i.admin(t, http.MethodGet, "/admin/requests", &out)
+	return out
+}
+
+// ResetRequests clears the IdP's request log.
+func (i *IdP) ResetRequests(t testing.TB) {
+	t.Helper()
+	i.admin(t, http.MethodDelete, "/admin/requests", nil)
+}
+
+func (i *IdP) admin(t testing.TB, method, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, i.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+AdminToken)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Pushgateway is a running prometheus-pushgateway.
+type Pushgateway struct{ URL string }
+
+// StartPushgateway starts the Debian prometheus-pushgateway on loopback.
+func StartPushgateway(t testing.TB) *Pushgateway {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus-pushgateway")
+	if err != nil {
+		t.Fatalf("prometheus-pushgateway not installed (make test-deps installs it): %v", err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	cmd := exec.Command(bin, "--web.listen-address="+addr)
+	logs := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pg := &Pushgateway{URL: "http://" + addr}
+	client := &http.Client{Timeout: time.Second}
+	for attempt := 0; attempt < 100; attempt++ {
+		if resp, err := client.Get(pg.URL + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return pg
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("pushgateway not ready in 10s:\n%s", logs.String())
+	return nil
+}
+
+// Metrics returns the pushgateway's /metrics text.
+func (p *Pushgateway) Metrics(t testing.TB) string {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(p.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+	}
+	return b.String()
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds dcrctl once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dcrctl-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "dcrctl")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/dcrctl")
+		cmd.Dir = RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Result is one finished dcrctl run.
+type Result struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// Output is stdout and stderr together.
+func (r Result) Output() string { return r.Stdout + r.Stderr }
+
+// Run runs the dcrctl binary with exactly env (plus PATH and HOME) and args,
+// for at most timeout.
+func Run(t testing.TB, timeout time.Duration, env map[string]string, args ...string) Result {
+	t.Helper()
+	cmd := Start(t, env, args...)
+	timer := time.AfterFunc(timeout, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	res := Result{Stdout: cmd.Stdout.(*bytes.Buffer).String(), Stderr: cmd.Stderr.(*bytes.Buffer).String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.Code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("dcrctl %v: %v", args, err)
+	}
+	return res
+}
+
+// Start starts the binary without waiting; Stdout and Stderr are buffers.
+func Start(t testing.TB, env map[string]string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(context.Background(), Binary(t), args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
