@@ -1,0 +1,34 @@
+# dcrctl — see README.md. `make demo` and `make test` are the two set-up commands.
+GO      ?= go
+BIN     := bin/dcrctl
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION)
+
+.PHONY: build test test-deps unit lint demo golden clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
+
+# Everything the tests need on this machine: the test IdP's node packages
+# (from the committed lock file) and Debian's prometheus-pushgateway and tmux.
+test-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
+	@command -v prometheus-pushgateway >/dev/null || scripts/apt-install.sh prometheus-pushgateway
+	@command -v tmux >/dev/null || scripts/apt-install.sh tmux
+	@[ -d test/idp/node_modules/oidc-provider ] || (cd test/idp && npm ci --no-audit --no-fund)
+
+lint:
+	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Every test: unit, integration against the real IdP and pushgateway.
+test: test-deps lint
+	$(GO) test -count=1 ./...
+
+# Starts the real test IdP on loopback and runs `dcrctl bootstrap` then
+# `dcrctl status` against it (the embedded default configuration).
+demo: test-deps build
+	scripts/demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,127 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clearEnv unsets every variable of the contract for the test.
+func clearEnv(t *testing.T) {
+	for _, s := range Settings {
+		for _, env := range s.Env {
+			if old, ok := os.LookupEnv(env); ok {
+				os.Unsetenv(env)
+				t.Cleanup(func() { os.Setenv(env, old) })
+			}
+		}
+	}
+}
+
+func TestLegacyAndNewEnvNames(t *testing.T) {
+	cases := []struct {
+		env, value string
+		check      func(*Config) bool
+	}{
+		{"DCR_ENABLED", "false", func(c *Config) bool { return !c.Enabled }},
+		{"SKIP_DCR_BOOTSTRAP", "1", func(c *Config) bool { return c.Skip }},
+		{"IDP_BASE_URL", "https://idp.example.test/", func(c *Config) bool { return c.IdPBaseURL == "https://idp.example.test" }},
+		{"DCR_IAT", "iat-value", func(c *Config) bool { return c.IAT == "iat-value" }},
+		{"DCR_CLIENT_ID", "bff", func(c *Config) bool { return c.ClientID == "bff" }},
+		{"DCR_CLIENT_PROFILE", "tmpl", func(c *Config) bool { return c.ClientProfile == "tmpl" }},
+		{"DCR_REDIRECT_URIS", "https://a.test/cb, https://b.test/cb https://c.test/cb", func(c *Config) bool { return len(c.RedirectURIs) == 3 }},
+		{"BFF_JWT_SIGNING_KEY", "/k.pem", func(c *Config) bool { return c.SigningKeyPath == "/k.pem" }},
+		{"BFF_KID", "k1", func(c *Config) bool { return c.KID == "k1" }},
+		{"BFF_CLIENT_CRED_PATH", "/s.json", func(c *Config) bool { return c.StatePath == "/s.json" }},
+		{"BFF_JWK_ROTATE_AFTER_DAYS", "7", func(c *Config) bool { return c.RotateAfter == 7*24*time.Hour }},
+		{"BFF_JWK_RETIRE_AFTER_DAYS", "90", func(c *Config) bool { return c.RetireAfter == 90*24*time.Hour }},
+		{"PROM_PUSHGATEWAY_URL", "http://pg.test:9091", func(c *Config) bool { return c.PushgatewayURL == "http://pg.test:9091" }},
+		{"BOOTSTRAP_ADMIN_TOKEN", "adm", func(c *Config) bool { return c.AdminToken == "adm" }},
+		{"DCR_FORCE_REPLACE", "TRUE", func(c *Config) bool { return c.ForceReplace }},
+		{"DCRCTL_REGISTRATION_ENDPOINT", "https://idp.test/reg", func(c *Config) bool { return c.RegistrationEndpoint == "https://idp.test/reg" }},
+		{"DCRCTL_UPDATE_METHOD", "PATCH", func(c *Config) bool { return c.UpdateMethod == "patch" }},
+		{"DCRCTL_ADMIN_RAT_URL", "https://idp.test/a/{client_id}/rat", func(c *Config) bool { return c.AdminRATURLFor("x y") == "https://idp.test/a/x%20y/rat" }},
+		{"DCRCTL_KEY_ALG", "EdDSA", func(c *Config) bool { return c.KeyAlg == "EdDSA" }},
+		{"DCRCTL_TIMEOUT", "3s", func(c *Config) bool { return c.Timeout == 3*time.Second }},
+		{"DCRCTL_RETRY_DEADLINE", "2m", func(c *Config) bool { return c.RetryDeadline == 2*time.Minute }},
+		{"DCRCTL_ACTIVATE_AFTER", "90s", func(c *Config) bool { return c.ActivateAfter == 90*time.Second }},
+		{"DCRCTL_PUSHGATEWAY_JOB", "j", func(c *Config) bool { return c.PushgatewayJob == "j" }},
+		{"DCRCTL_IAT_TOKEN_URL", "https://idp.test/token", func(c *Config) bool { return c.IATTokenURL == "https://idp.test/token" }},
+		{"DCRCTL_IAT_SCOPE", "dcr_admin other", func(c *Config) bool { return c.IATScope == "dcr_admin other" }},
+		{"DCRCTL_STATE_FILE", "/n.json", func(c *Config) bool { return c.StatePath == "/n.json" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.env, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(tc.env, tc.value)
+			if tc.env == "DCRCTL_IAT_TOKEN_URL" {
+				t.Setenv("DCRCTL_IAT_CLIENT_ID", "gw")
+			}
+			c, err := Load(New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Errorf("%s=%q not applied: %+v", tc.env, tc.value, c)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	clearEnv(t)
+	c, err := Load(New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Enabled || c.Skip || c.ForceReplace || c.RotateAfter != 30*24*time.Hour || c.RetireAfter != 60*24*time.Hour ||
+		c.KeyAlg != "RS256" || c.UpdateMethod != "put" || c.RetryDeadline != time.Minute || c.ActivateAfter != 0 || c.IATScope != "dcr_admin" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	cases := map[string]string{
+		"BFF_JWK_ROTATE_AFTER_DAYS": "abc",
+		"BFF_JWK_RETIRE_AFTER_DAYS": "-1",
+		"DCRCTL_KEY_ALG":            "RS512",
+		"IDP_BASE_URL":              "ftp://idp",
+		"DCR_ENABLED":               "yes please",
+		"DCRCTL_TIMEOUT":            "10",
+		"DCRCTL_UPDATE_METHOD":      "post",
+		"DCRCTL_ADMIN_RAT_URL":      "https://idp.test/no-placeholder",
+		"DCR_REDIRECT_URIS":         "not-a-uri",
+		"PROM_PUSHGATEWAY_URL":      "pushgateway:9091",
+		"DCRCTL_CA_FILE":            "/does/not/exist.pem",
+	}
+	for env, value := range cases {
+		t.Run(env, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(env, value)
+			_, err := Load(New())
+			if err == nil || !strings.Contains(err.Error(), env) {
+				t.Errorf("%s=%q: error %v, want it to name the variable", env, value, err)
+			}
+		})
+	}
+	clearEnv(t)
+	t.Setenv("BFF_JWK_ROTATE_AFTER_DAYS", "60")
+	if _, err := Load(New()); err == nil || !strings.Contains(err.Error(), "less than") {
+		t.Errorf("rotate >= retire: %v", err)
+	}
+}
+
+func TestEffectiveMasksSecrets(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("DCR_IAT", "super-secret-iat")
+	t.Setenv("BOOTSTRAP_ADMIN_TOKEN", "super-secret-admin")
+	for _, s := range Effective(New()) {
+		if strings.Contains(s.Value, "super-secret") {
+			t.Errorf("%s shown in clear", s.Key)
+		}
+		if s.Key == "iat" && (s.Source != "env DCR_IAT" || !strings.HasPrefix(s.Value, "sha256:")) {
+			t.Errorf("iat: %+v", s)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package idp
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+func TestUpdateBodyFollowsRFC7592(t *testing.T) {
+	current := Metadata{
+		"client_id": "bff", "redirect_uris": []any{"https://a/cb"}, "client_secret": "s",
+		"registration_access_token": "rat", "registration_client_uri": "https://idp/reg/bff",
+		"client_secret_expires_at": 0, "client_id_issued_at": 1, "jwks_uri": "https://x", "token_endpoint_auth_method": "private_key_jwt",
+	}
+	body := UpdateBody(current, "bff", jwk.NewSet())
+	for _, f := range []string{"client_secret", "registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at", "jwks_uri"} {
+		if _, ok := body[f]; ok {
+			t.Errorf("%s sent in an update", f)
+		}
+	}
+	if body["client_id"] != "bff" || body["token_endpoint_auth_method"] != "private_key_jwt" || body["redirect_uris"] == nil || body["jwks"] == nil {
+		t.Errorf("update body lost metadata: %v", body)
+	}
+	if _, ok := current["jwks"]; ok {
+		t.Error("UpdateBody changed its input")
+	}
+}
+
+func TestDecodeRegistration(t *testing.T) {
+	var md Metadata
+	json.Unmarshal([]byte(`{"client_id":"c","registration_access_token":"r","registration_client_uri":"u","jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM","kid":"k1"}]}}`), &md)
+	reg, err := decodeRegistration("read", "u", md)
+	if err != nil || reg.ClientID != "c" || reg.RAT != "r" || reg.JWKS.Len() != 1 {
+		t.Fatalf("%+v %v", reg, err)
+	}
+	if _, err := decodeRegistration("read", "u", Metadata{"registration_access_token": "r"}); err == nil {
+		t.Error("missing client_id accepted")
+	}
+}
+
+func TestBackoffHonoursRetryAfterAndCaps(t *testing.T) {
+	resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"3"}}}
+	if got := backoff(100*time.Millisecond, time.Second, 1, resp); got != 3*time.Second {
+		t.Errorf("Retry-After 3: waited %v", got)
+	}
+	for attempt := 0; attempt < 40; attempt++ {
+		if got := backoff(100*time.Millisecond, time.Second, attempt, nil); got < 50*time.Millisecond || got > 1050*time.Millisecond {
+			t.Errorf("attempt %d: %v outside [min/2, max+min/2]", attempt, got)
+		}
+	}
+}
