@@ -125,3 +125,23 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestExampleConfigFileLoadsAndEnvWins(t *testing.T) {
+	clearEnv(t)
+	v := New()
+	v.SetConfigFile("../../configs/dcrctl.example.yaml")
+	if err := v.ReadInConfig(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IdPBaseURL != "https://idp.example.com" || c.StatePath != "/var/run/bff/client.json" || len(c.RedirectURIs) != 1 {
+		t.Errorf("file values not applied: %+v", c)
+	}
+	t.Setenv("BFF_CLIENT_CRED_PATH", "/env/client.json")
+	if c, _ := Load(v); c.StatePath != "/env/client.json" {
+		t.Errorf("env did not win over the file: %s", c.StatePath)
+	}
+}
