@@ -91,7 +91,7 @@ func (a *App) rootCmd() *cobra.Command {
 	for flag, key := range map[string]string{"state-file": "state_file", "signing-key": "signing_key", "idp-base-url": "idp_base_url"} {
 		a.viper.BindPFlag(key, pf.Lookup(flag))
 	}
-	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.configCmd(), a.versionCmd())
+	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd())
 	return root
 }
 

@@ -90,11 +90,7 @@ func (a *App) statusCmd() *cobra.Command {
 			if err := outputFormat(output, "table", "json"); err != nil {
 				return err
 			}
-			e, err := a.Engine()
-			if err != nil {
-				return err
-			}
-			st, err := e.Status(cmd.Context())
+			st, err := a.status(cmd)
 			if err != nil {
 				return err
 			}
@@ -135,7 +131,11 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 		fmt.Fprintf(w, "IdP said: %s\n", st.RAT.Error)
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	writeKeysTable(w, st)
+}
+
+func writeKeysTable(w io.Writer, st *engine.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KID\tALG\tUSE\tCREATED\tAGE\tSTATE")
 	for _, k := range st.Keys {
 		created, age := "-", "?"

@@ -14,7 +14,7 @@ import (
 const (
 	ExitOK          = 0
 	ExitError       = 1  // anything not listed below
-	ExitUsage       = 64 // EX_USAGE: bad command line, or the TUI without a terminal
+	ExitUsage       = 64 // EX_USAGE: bad command line, an action refused (retire the active key), or the TUI without a terminal
 	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, corrupt state, bad PEM
 	ExitUnavailable = 69 // EX_UNAVAILABLE: IdP unreachable until the retry deadline
 	ExitTempFail    = 75 // EX_TEMPFAIL: state lock not acquired in time
@@ -37,11 +37,12 @@ func ExitCode(err error) int {
 		pemErr      *keys.PEMError
 		mismatch    *engine.KeyMismatchError
 		usage       usageError
+		refused     *engine.RefusedError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, &refused):
 		return ExitUsage
 	case errors.As(err, &cfgErr), errors.As(err, &missingIAT):
 		return ExitConfig

@@ -41,6 +41,13 @@ type Options struct {
 	DryRun bool // plan only: no write to the IdP or to disk (a RAT the IdP rotates is still saved)
 	Force  bool // delete the registration (when the RAT works) and register again
 
+	// Operator actions, done on top of what bootstrap would do anyway (the
+	// plan shows everything).
+	Rotate     bool   // rotate now, whatever the active key's age
+	Retire     string // unpublish this kid
+	RenewRAT   bool   // renew the RAT with the admin token now
+	AdminToken string // overrides BOOTSTRAP_ADMIN_TOKEN (the TUI asks for it; never saved)
+
 	readOnly bool // status: never generate a key, never require an IAT
 }
 
@@ -360,37 +367,60 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 		return nil, errClientGone
 	case !idp.IsRejected(err):
 		return nil, err
-	case r.cfg.AdminToken == "":
+	case r.adminToken() == "":
 		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, nil)
 	}
 	r.e.Log.Warn("registration access token rejected; renewing it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken))
-	rat, renewErr := r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), r.cfg.AdminToken)
-	if idp.IsNotFound(renewErr) {
-		// The admin endpoint does not know the client either: it is gone.
-		return nil, errClientGone
-	}
-	if renewErr != nil {
+	if renewErr := r.renewRAT(ctx); renewErr != nil {
+		if errors.Is(renewErr, errClientGone) {
+			return nil, renewErr
+		}
 		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, renewErr)
 	}
-	r.report.step("renew the registration access token with the bootstrap admin token")
-	if r.report.Outcome == "unchanged" {
-		r.report.Outcome = "updated"
-	}
-	if err := r.adoptRAT(rat); err != nil {
-		return nil, err
-	}
-	reg, err = r.e.IdP.Read(ctx, uri, rat)
+	reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
 	if err != nil {
 		if idp.IsRejected(err) {
-			return nil, ratRejected(r.st.ClientID, rat, err, errors.New("the renewed token was rejected too"))
+			return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, errors.New("the renewed token was rejected too"))
 		}
 		return nil, err
 	}
 	return reg, r.adoptRAT(reg.RAT)
 }
 
+func (r *run) adminToken() string { return firstNonEmpty(r.opts.AdminToken, r.cfg.AdminToken) }
+
+// renewRAT gets a fresh RAT from the admin endpoint and saves it.
+func (r *run) renewRAT(ctx context.Context) error {
+	token := r.adminToken()
+	if token == "" {
+		return &config.Error{Name: "BOOTSTRAP_ADMIN_TOKEN", Problem: "is required to renew the registration access token"}
+	}
+	r.report.step("renew the registration access token with the bootstrap admin token")
+	if r.report.Outcome == "unchanged" {
+		r.report.Outcome = "updated"
+	}
+	if r.opts.DryRun {
+		return nil
+	}
+	r.e.IdP.Redactor.Add(token)
+	rat, err := r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), token)
+	if idp.IsNotFound(err) {
+		// The admin endpoint does not know the client either: it is gone.
+		return errClientGone
+	}
+	if err != nil {
+		return err
+	}
+	return r.adoptRAT(rat)
+}
+
 // maintain reads the registration and applies what is due.
 func (r *run) maintain(ctx context.Context) error {
+	if r.opts.RenewRAT {
+		if err := r.renewRAT(ctx); err != nil && !errors.Is(err, errClientGone) {
+			return err
+		}
+	}
 	reg, err := r.read(ctx)
 	if errors.Is(err, errClientGone) {
 		r.e.Log.Warn("the IdP no longer knows this client (HTTP 404); registering it again with the initial access token", "client_id", r.st.ClientID)
@@ -406,7 +436,13 @@ func (r *run) maintain(ctx context.Context) error {
 		return &KeyMismatchError{Problem: fmt.Sprintf("the IdP publishes kid %q with a different public key than %s (BFF_JWT_SIGNING_KEY); nothing was changed", r.active.rec.KID, r.cfg.SigningKeyPath)}
 	}
 	policy := r.policy()
-	if policy.RotationDue(r.active.info(), r.pending != nil, r.now) {
+	if r.opts.Retire != "" {
+		if err := r.checkRetire(reg.JWKS); err != nil {
+			return err
+		}
+		policy.Retire = []string{r.opts.Retire}
+	}
+	if policy.RotationDue(r.active.info(), r.pending != nil, r.now) || (r.opts.Rotate && r.pending == nil) {
 		if err := r.generatePending(reg.JWKS); err != nil {
 			return err
 		}
@@ -427,6 +463,20 @@ func (r *run) maintain(ctx context.Context) error {
 		}
 	}
 	return r.promoteIfReady(reg)
+}
+
+// checkRetire refuses to retire a key that is not published or still needed.
+func (r *run) checkRetire(published jwk.Set) error {
+	kid := r.opts.Retire
+	switch {
+	case keys.Find(published, kid) == nil:
+		return &RefusedError{Problem: fmt.Sprintf("key %q is not published by the IdP; published: %s", kid, kidList(keys.KIDs(published)))}
+	case kid == r.active.rec.KID:
+		return &RefusedError{Problem: fmt.Sprintf("key %q is the active signing key; rotate first, then retire it", kid)}
+	case r.pending != nil && kid == r.pending.rec.KID:
+		return &RefusedError{Problem: fmt.Sprintf("key %q is the next key, waiting to become the signing key", kid)}
+	}
+	return nil
 }
 
 func (r *run) policy() keys.Policy {
@@ -450,9 +500,12 @@ func (r *run) publishedInfo(set jwk.Set) []keys.Info {
 // pending file, and the state, before the IdP is told of it: a crash then
 // leaves a key the next run publishes, never a published key with no private half.
 func (r *run) generatePending(published jwk.Set) error {
-	age := keys.Days(r.now.Sub(r.active.rec.CreatedAt))
+	why := fmt.Sprintf("active key %q is %d days old, rotate after %d", r.active.rec.KID, keys.Days(r.now.Sub(r.active.rec.CreatedAt)), keys.Days(r.cfg.RotateAfter))
+	if r.opts.Rotate {
+		why = "rotation requested"
+	}
 	if r.opts.DryRun {
-		r.report.step("generate a new %s key (active key %q is %d days old, rotate after %d)", r.cfg.KeyAlg, r.active.rec.KID, age, keys.Days(r.cfg.RotateAfter))
+		r.report.step("generate a new %s key (%s)", r.cfg.KeyAlg, why)
 		r.pending = &localKey{rec: state.Key{KID: "(new key)", CreatedAt: r.now}}
 		return nil
 	}
@@ -477,7 +530,7 @@ func (r *run) generatePending(published jwk.Set) error {
 		return err
 	}
 	r.pending = &localKey{signer: signer, rec: rec}
-	r.report.step("generate a new %s key %q (active key %q is %d days old, rotate after %d)", rec.Alg, kid, r.active.rec.KID, age, keys.Days(r.cfg.RotateAfter))
+	r.report.step("generate a new %s key %q (%s)", rec.Alg, kid, why)
 	return nil
 }
 

@@ -48,3 +48,9 @@ func ratRejected(clientID, rat string, cause, renewal error) error {
 
 // errClientGone: the IdP answered 404 for the client; it must be registered again.
 var errClientGone = errors.New("the IdP no longer knows the client")
+
+// RefusedError: an operator asked for something that would break the client
+// (retire the active key, retire a key that is not there). Exit 64.
+type RefusedError struct{ Problem string }
+
+func (e *RefusedError) Error() string { return e.Problem }

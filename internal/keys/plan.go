@@ -2,6 +2,7 @@ package keys
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -27,7 +28,8 @@ func (i Info) Age(now time.Time) (age time.Duration, ok bool) {
 type Policy struct {
 	RotateAfter time.Duration
 	RetireAfter time.Duration
-	Max         int // 0 means MaxPublished
+	Max         int      // 0 means MaxPublished
+	Retire      []string // kids an operator asked to unpublish (never the active or pending key)
 }
 
 // RotationDue reports whether the active key is old enough to be replaced.
@@ -91,6 +93,10 @@ func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.
 	var others []Info
 	for _, k := range published {
 		if keep[k.KID] {
+			continue
+		}
+		if slices.Contains(p.Retire, k.KID) {
+			plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: "retired by the operator"})
 			continue
 		}
 		if p.Expired(k, now) {

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/dcrctl/dcrctl/internal/engine"
+)
+
+// mutation is what every changing command shares: plan, confirm, apply.
+type mutation struct {
+	yes, dryRun bool
+	output      string
+}
+
+func (m *mutation) flags(cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&m.yes, "yes", "y", false, "apply without asking (for scripts)")
+	cmd.Flags().BoolVar(&m.dryRun, "dry-run", false, "print the plan; change nothing")
+	cmd.Flags().StringVarP(&m.output, "output", "o", "text", "text or json")
+}
+
+// run shows the plan for opts, asks on a terminal (unless --yes), and applies it.
+func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error {
+	if err := outputFormat(m.output, "text", "json"); err != nil {
+		return err
+	}
+	e, err := a.Engine()
+	if err != nil {
+		return err
+	}
+	planOpts := opts
+	planOpts.DryRun = true
+	plan, err := e.Bootstrap(cmd.Context(), planOpts)
+	if err != nil {
+		return err
+	}
+	if m.dryRun {
+		return a.print(m.output, plan, plan.String())
+	}
+	if !m.yes {
+		if !a.stdinIsTerminal() {
+			fmt.Fprint(a.Stderr, plan.String())
+			return usageError{errors.New("refusing to change the client without confirmation: stdin is not a terminal; pass --yes to apply, or --dry-run to only plan")}
+		}
+		fmt.Fprint(a.Stderr, plan.String())
+		if len(plan.Steps) == 0 && plan.JWKS == nil {
+			fmt.Fprintln(a.Stderr, "nothing to change")
+			return nil
+		}
+		fmt.Fprint(a.Stderr, "apply this plan? [y/N] ")
+		answer, _ := bufio.NewReader(a.Stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			return errors.New("cancelled; nothing changed")
+		}
+	}
+	report, err := e.Bootstrap(cmd.Context(), opts)
+	if err != nil {
+		return err
+	}
+	return a.print(m.output, report, report.String())
+}
+
+func (a *App) stdinIsTerminal() bool {
+	f, ok := a.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (a *App) keysCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "List, rotate and retire the client's signing keys"}
+	var listOutput string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Every key with kid, alg, use, created_at, age and state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFormat(listOutput, "table", "json"); err != nil {
+				return err
+			}
+			st, err := a.status(cmd)
+			if err != nil {
+				return err
+			}
+			if listOutput == "json" {
+				return writeJSON(a.Stdout, st.Keys)
+			}
+			writeKeysTable(a.Stdout, st)
+			return nil
+		},
+	}
+	list.Flags().StringVarP(&listOutput, "output", "o", "table", "table or json")
+
+	var rotateM mutation
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Publish a new key and make it the signing key, whatever the active key's age",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.mutate(cmd, &rotateM, engine.Options{Rotate: true})
+		},
+	}
+	rotateM.flags(rotate)
+
+	var retireM mutation
+	retire := &cobra.Command{
+		Use:   "retire KID",
+		Short: "Unpublish a key (never the active one)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.mutate(cmd, &retireM, engine.Options{Retire: args[0]})
+		},
+	}
+	retireM.flags(retire)
+	cmd.AddCommand(list, rotate, retire)
+	return cmd
+}
+
+func (a *App) jwksCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "jwks",
+		Short: "Print the public JWKS as the IdP publishes it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.status(cmd)
+			if err != nil {
+				return err
+			}
+			if st.RAT.Health != engine.RATValid {
+				return fmt.Errorf("cannot read the client from the IdP: RAT %s: %s", st.RAT.Health, st.RAT.Error)
+			}
+			jwks, ok := st.Metadata["jwks"]
+			if !ok {
+				jwks = map[string]any{"keys": []any{}}
+			}
+			return writeJSON(a.Stdout, jwks)
+		},
+	}
+}
+
+func (a *App) ratCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "rat", Short: "Manage the registration access token"}
+	var m mutation
+	renew := &cobra.Command{
+		Use:   "renew",
+		Short: "Get a new registration access token with BOOTSTRAP_ADMIN_TOKEN",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.mutate(cmd, &m, engine.Options{RenewRAT: true})
+		},
+	}
+	m.flags(renew)
+	cmd.AddCommand(renew)
+	return cmd
+}
+
+func (a *App) registerCmd() *cobra.Command {
+	var (
+		m     mutation
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "register",
+		Short: "Register the client (with --force: delete the registration and register again)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.mutate(cmd, &m, engine.Options{Force: force})
+		},
+	}
+	m.flags(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "re-register even when the client is registered")
+	return cmd
+}
+
+func (a *App) status(cmd *cobra.Command) (*engine.Status, error) {
+	e, err := a.Engine()
+	if err != nil {
+		return nil, err
+	}
+	return e.Status(cmd.Context())
+}
