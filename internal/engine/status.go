@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
@@ -37,6 +38,9 @@ type KeyStatus struct {
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	AgeDays   *int       `json:"age_days,omitempty"`
 	States    []string   `json:"states"`
+	// Thumbprint (RFC 7638) and the public JWK as the IdP publishes it.
+	Thumbprint string          `json:"thumbprint,omitempty"`
+	JWK        json.RawMessage `json:"jwk,omitempty"`
 }
 
 // Status is the client as the IdP and the local state see it.
@@ -95,7 +99,7 @@ func (r *run) status(ctx context.Context) *Status {
 		st.ClientURI = r.st.RegistrationClientURI
 	}
 	if reg != nil {
-		st.Metadata = reg.Metadata
+		st.Metadata = withoutSecrets(reg.Metadata)
 		st.ClientName = reg.Metadata.String("client_name")
 		st.AuthMethod = reg.Metadata.String("token_endpoint_auth_method")
 		st.RedirectURIs = reg.Metadata.Strings("redirect_uris")
@@ -148,6 +152,8 @@ func (r *run) keyStatuses(reg *idp.Registration) []KeyStatus {
 				if k.Algorithm() != nil {
 					ks.Alg = k.Algorithm().String()
 				}
+				ks.Thumbprint, _ = keys.ThumbprintOf(k)
+				ks.JWK, _ = json.Marshal(k)
 			}
 		}
 	}
@@ -158,6 +164,7 @@ func (r *run) keyStatuses(reg *idp.Registration) []KeyStatus {
 		}
 		ks := add(rec.KID)
 		ks.Alg = firstNonEmpty(ks.Alg, rec.Alg)
+		ks.Thumbprint = firstNonEmpty(ks.Thumbprint, rec.Thumbprint)
 		created := rec.CreatedAt
 		ks.CreatedAt = &created
 		age := keys.Days(r.now.Sub(created))
@@ -187,5 +194,16 @@ func (r *run) keyStatuses(reg *idp.Registration) []KeyStatus {
 		}
 		return a != nil && a.After(*b)
 	})
+	return out
+}
+
+// withoutSecrets is client metadata fit to show: no RAT, no client secret.
+func withoutSecrets(md idp.Metadata) idp.Metadata {
+	out := make(idp.Metadata, len(md))
+	for k, v := range md {
+		if k != "registration_access_token" && k != "client_secret" {
+			out[k] = v
+		}
+	}
 	return out
 }

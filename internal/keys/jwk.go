@@ -16,10 +16,11 @@ func Thumbprint(key crypto.Signer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return thumbprintOf(pub)
+	return ThumbprintOf(pub)
 }
 
-func thumbprintOf(k jwk.Key) (string, error) {
+// ThumbprintOf is the RFC 7638 SHA-256 thumbprint of a JWK, base64url-encoded.
+func ThumbprintOf(k jwk.Key) (string, error) {
 	sum, err := k.Thumbprint(crypto.SHA256)
 	if err != nil {
 		return "", err
@@ -93,7 +94,7 @@ func Find(set jwk.Set, kid string) jwk.Key {
 
 // SameKey reports whether a published JWK is the public half of key.
 func SameKey(published jwk.Key, key crypto.Signer) bool {
-	a, err := thumbprintOf(published)
+	a, err := ThumbprintOf(published)
 	if err != nil {
 		return false
 	}

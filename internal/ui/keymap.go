@@ -1,0 +1,54 @@
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every binding of the TUI; it also feeds the help bar.
+type KeyMap struct {
+	Up, Down  key.Binding
+	Rotate    key.Binding
+	Retire    key.Binding
+	RenewRAT  key.Binding
+	Reregistr key.Binding
+	Refresh   key.Binding
+	Details   key.Binding
+	Metadata  key.Binding
+	Help      key.Binding
+	Quit      key.Binding
+	Cancel    key.Binding
+	Confirm   key.Binding
+	Deny      key.Binding
+}
+
+// DefaultKeyMap is the key map the README documents.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Rotate:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rotate")),
+		Retire:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "retire key")),
+		RenewRAT:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew RAT")),
+		Reregistr: key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "re-register")),
+		Refresh:   key.NewBinding(key.WithKeys("s", "ctrl+r"), key.WithHelp("s", "refresh")),
+		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "key details")),
+		Metadata:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "metadata")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Confirm:   key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "apply")),
+		Deny:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
+	}
+}
+
+// ShortHelp is the one-line help bar.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr, k.Refresh, k.Help, k.Quit}
+}
+
+// FullHelp is the `?` view.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Details, k.Metadata},
+		{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr},
+		{k.Refresh, k.Cancel, k.Help, k.Quit},
+	}
+}

@@ -1,0 +1,461 @@
+// Package ui is dcrctl's terminal UI (Bubble Tea v1): one screen for the
+// client, its keys and its RAT, with a plan shown before every change. It
+// talks to the engine only, through Backend; no IdP logic lives here.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/table"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/mattn/go-runewidth"
+
+	"github.com/dcrctl/dcrctl/internal/engine"
+)
+
+// Backend is what the TUI needs of the engine; *engine.Engine is one.
+type Backend interface {
+	Status(ctx context.Context) (*engine.Status, error)
+	Bootstrap(ctx context.Context, opts engine.Options) (*engine.Report, error)
+}
+
+// Options configure the model.
+type Options struct {
+	Renderer      *lipgloss.Renderer
+	HasAdminToken bool             // BOOTSTRAP_ADMIN_TOKEN is configured; otherwise R asks for it
+	Now           func() time.Time // clock for "refreshed at"
+}
+
+// mode is which screen or dialog has the keyboard.
+type mode int
+
+const (
+	modeBrowse mode = iota
+	modeConfirm
+	modePrompt
+	modeDetail
+)
+
+// action is an operator change: its name and the engine options for it.
+type action struct {
+	name string
+	opts engine.Options
+	// confirmText, when set, must be typed to confirm (the client_id for F).
+	confirmText string
+}
+
+// Messages from async work carry the id of the request they answer; stale
+// replies (after esc, or a newer request) are dropped.
+type (
+	statusMsg struct {
+		id     int
+		status *engine.Status
+		err    error
+	}
+	planMsg struct {
+		id     int
+		action action
+		report *engine.Report
+		err    error
+	}
+	appliedMsg struct {
+		id     int
+		action action
+		report *engine.Report
+		err    error
+	}
+)
+
+// Model is the root model.
+type Model struct {
+	backend Backend
+	keys    KeyMap
+	styles  Styles
+	now     func() time.Time
+
+	width, height int
+	mode          mode
+
+	status      *engine.Status
+	refreshedAt time.Time
+	table       table.Model
+	spinner     spinner.Model
+	help        help.Model
+
+	busy   string // what is in flight, "" when idle
+	cancel context.CancelFunc
+	reqID  int
+
+	message string // last outcome
+	errText string // last error, with its remedy
+
+	hasAdminToken bool
+	adminToken    string // typed at the prompt; kept in memory for this session only
+
+	confirm confirmDialog
+	prompt  promptDialog
+	detail  detailView
+
+	initCmd tea.Cmd // the first status read, started by New
+}
+
+// New returns the model; Init starts the first refresh.
+func New(backend Backend, opts Options) Model {
+	r := opts.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	styles := NewStyles(r)
+	t := table.New(table.WithFocused(true), table.WithStyles(styles.Table))
+	sp := spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(styles.Dim))
+	m := Model{
+		backend:       backend,
+		keys:          DefaultKeyMap(),
+		styles:        styles,
+		now:           opts.Now,
+		width:         80,
+		height:        24,
+		table:         t,
+		spinner:       sp,
+		help:          help.New(),
+		hasAdminToken: opts.HasAdminToken,
+	}
+	m.prompt = newPromptDialog(styles)
+	m.confirm = newConfirmDialog(styles)
+	m.detail = newDetailView(styles)
+	m.resize()
+	m, m.initCmd = m.refresh()
+	return m
+}
+
+// Init runs the first status read.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.initCmd, m.spinner.Tick)
+}
+
+// startRequest cancels anything in flight and returns a context and id for
+// a new request.
+func (m *Model) startRequest(what string) (context.Context, int) {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.reqID++
+	m.busy = what
+	m.errText = ""
+	return ctx, m.reqID
+}
+
+func (m *Model) finishRequest() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.cancel, m.busy = nil, ""
+}
+
+func (m Model) refresh() (Model, tea.Cmd) {
+	ctx, id := m.startRequest("reading the client from the IdP")
+	backend := m.backend
+	return m, func() tea.Msg {
+		st, err := backend.Status(ctx)
+		return statusMsg{id: id, status: st, err: err}
+	}
+}
+
+func (m Model) plan(a action) (Model, tea.Cmd) {
+	ctx, id := m.startRequest("planning: " + a.name)
+	backend, opts := m.backend, a.opts
+	opts.DryRun = true
+	return m, func() tea.Msg {
+		report, err := backend.Bootstrap(ctx, opts)
+		return planMsg{id: id, action: a, report: report, err: err}
+	}
+}
+
+func (m Model) apply(a action) (Model, tea.Cmd) {
+	ctx, id := m.startRequest("applying: " + a.name)
+	backend, opts := m.backend, a.opts
+	return m, func() tea.Msg {
+		report, err := backend.Bootstrap(ctx, opts)
+		return appliedMsg{id: id, action: a, report: report, err: err}
+	}
+}
+
+// Update routes messages to the active screen or dialog.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	case statusMsg:
+		if msg.id != m.reqID {
+			return m, nil
+		}
+		m.finishRequest()
+		if msg.err != nil {
+			m.errText = friendly(msg.err)
+			return m, nil
+		}
+		m.status, m.refreshedAt = msg.status, m.now()
+		m.table.SetRows(keyRows(m.status, m.styles))
+		m.resize()
+		return m, nil
+	case planMsg:
+		if msg.id != m.reqID {
+			return m, nil
+		}
+		m.finishRequest()
+		if msg.err != nil {
+			m.errText = friendly(msg.err)
+			return m, nil
+		}
+		m.confirm = m.confirm.open(msg.action, msg.report)
+		m.mode = modeConfirm
+		return m, nil
+	case appliedMsg:
+		if msg.id != m.reqID {
+			return m, nil
+		}
+		m.finishRequest()
+		if msg.err != nil {
+			m.errText = friendly(msg.err)
+		} else {
+			m.message = fmt.Sprintf("%s: %s", msg.action.name, msg.report.Outcome)
+		}
+		return m.refresh()
+	case tea.KeyMsg:
+		if key.Matches(msg, m.keys.Quit) && (msg.String() == "ctrl+c" || m.mode == modeBrowse) {
+			m.finishRequest()
+			return m, tea.Quit
+		}
+		switch m.mode {
+		case modeConfirm:
+			return m.updateConfirm(msg)
+		case modePrompt:
+			return m.updatePrompt(msg)
+		case modeDetail:
+			return m.updateDetail(msg)
+		}
+		return m.updateBrowse(msg)
+	}
+	return m, nil
+}
+
+func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.Cancel) {
+		if m.busy != "" {
+			m.reqID++ // the reply to the cancelled request is dropped
+			m.finishRequest()
+			m.message = "cancelled"
+		}
+		return m, nil
+	}
+	if key.Matches(msg, m.keys.Help) {
+		m.help.ShowAll = !m.help.ShowAll
+		m.resize()
+		return m, nil
+	}
+	if key.Matches(msg, m.keys.Up, m.keys.Down) {
+		var cmd tea.Cmd
+		m.table, cmd = m.table.Update(msg)
+		return m, cmd
+	}
+	if key.Matches(msg, m.keys.Details) {
+		if k := m.selectedKey(); k != nil {
+			m.detail = m.detail.openKey(*k, m.width, m.bodyHeight())
+			m.mode = modeDetail
+		}
+		return m, nil
+	}
+	if key.Matches(msg, m.keys.Metadata) {
+		if m.status != nil && m.status.Metadata != nil {
+			m.detail = m.detail.openMetadata(m.status, m.width, m.bodyHeight())
+			m.mode = modeDetail
+		} else {
+			m.errText = "no metadata: the client could not be read from the IdP"
+		}
+		return m, nil
+	}
+	if m.busy != "" {
+		if key.Matches(msg, m.keys.Rotate, m.keys.Retire, m.keys.RenewRAT, m.keys.Reregistr, m.keys.Refresh) {
+			m.message = "busy: " + m.busy + " (esc cancels)"
+		}
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Refresh):
+		return m.refresh()
+	case key.Matches(msg, m.keys.Rotate):
+		return m.plan(action{name: "rotate", opts: engine.Options{Rotate: true, AdminToken: m.adminToken}})
+	case key.Matches(msg, m.keys.Retire):
+		k := m.selectedKey()
+		if k == nil {
+			return m, nil
+		}
+		return m.plan(action{name: "retire " + k.KID, opts: engine.Options{Retire: k.KID, AdminToken: m.adminToken}})
+	case key.Matches(msg, m.keys.RenewRAT):
+		if !m.hasAdminToken && m.adminToken == "" {
+			m.prompt = m.prompt.open("Bootstrap admin token", "Renewing the registration access token needs the bootstrap admin token. It is used for this session only: never shown, logged or saved.")
+			m.mode = modePrompt
+			return m, m.prompt.focus()
+		}
+		return m.plan(action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}})
+	case key.Matches(msg, m.keys.Reregistr):
+		clientID := ""
+		if m.status != nil {
+			clientID = m.status.ClientID
+		}
+		return m.plan(action{name: "re-register", opts: engine.Options{Force: true, AdminToken: m.adminToken}, confirmText: clientID})
+	}
+	return m, nil
+}
+
+func (m Model) updateConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	d, result, cmd := m.confirm.update(msg, m.keys)
+	m.confirm = d
+	switch result {
+	case dialogCancelled:
+		m.mode = modeBrowse
+		m.message = "cancelled; nothing changed"
+	case dialogAccepted:
+		m.mode = modeBrowse
+		return m.apply(d.action)
+	}
+	return m, cmd
+}
+
+func (m Model) updatePrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	d, result, cmd := m.prompt.update(msg, m.keys)
+	m.prompt = d
+	switch result {
+	case dialogCancelled:
+		m.mode = modeBrowse
+		m.message = "cancelled"
+	case dialogAccepted:
+		m.mode = modeBrowse
+		m.adminToken = d.value()
+		m.prompt = m.prompt.clear()
+		return m.plan(action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}})
+	}
+	return m, cmd
+}
+
+func (m Model) updateDetail(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.Cancel) || msg.String() == "q" {
+		m.mode = modeBrowse
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.detail, cmd = m.detail.update(msg)
+	return m, cmd
+}
+
+func (m Model) selectedKey() *engine.KeyStatus {
+	if m.status == nil || len(m.status.Keys) == 0 {
+		return nil
+	}
+	i := m.table.Cursor()
+	if i < 0 || i >= len(m.status.Keys) {
+		return nil
+	}
+	return &m.status.Keys[i]
+}
+
+// friendly turns an engine error into what to do about it.
+func friendly(err error) string {
+	var rejected *engine.RATRejectedError
+	var missingIAT *engine.MissingIATError
+	switch {
+	case errors.As(err, &rejected):
+		return "registration access token rejected — press R to renew it with the bootstrap admin token, or F to re-register. " + err.Error()
+	case errors.As(err, &missingIAT):
+		return "no initial access token: set DCR_IAT (or DCRCTL_IAT_TOKEN_URL and its client) to register. "
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return err.Error()
+}
+
+// headerHeight and the rest are the fixed parts around the table.
+const headerHeight = 4
+
+func (m Model) bodyHeight() int {
+	helpHeight := 1
+	if m.help.ShowAll {
+		helpHeight = 4
+	}
+	h := m.height - headerHeight - 1 /* blank */ - 2 /* status lines */ - helpHeight
+	if h < 3 {
+		h = 3
+	}
+	return h
+}
+
+// resize fits the table columns to the width: KID takes what is left.
+func (m *Model) resize() {
+	m.help.Width = m.width
+	stateWidth := len("STATE")
+	for _, row := range m.table.Rows() {
+		if w := runewidth.StringWidth(row[len(row)-1]); w > stateWidth {
+			stateWidth = w
+		}
+	}
+	fixed := []int{6, 4, 10, 5, stateWidth}
+	used := 0
+	for _, w := range fixed {
+		used += w + 2 // cell padding
+	}
+	kidWidth := m.width - used - 2
+	if kidWidth < 8 {
+		kidWidth = 8
+	}
+	m.table.SetColumns([]table.Column{
+		{Title: "KID", Width: kidWidth},
+		{Title: "ALG", Width: fixed[0]},
+		{Title: "USE", Width: fixed[1]},
+		{Title: "CREATED", Width: fixed[2]},
+		{Title: "AGE", Width: fixed[3]},
+		{Title: "STATE", Width: fixed[4]},
+	})
+	m.table.SetWidth(m.width)
+	m.table.SetHeight(m.bodyHeight())
+}
+
+// keyRows are the table rows for the keys, newest first as the engine orders them.
+func keyRows(st *engine.Status, s Styles) []table.Row {
+	rows := make([]table.Row, 0, len(st.Keys))
+	for _, k := range st.Keys {
+		created, age := "-", "?"
+		if k.CreatedAt != nil {
+			created = k.CreatedAt.Format("2006-01-02")
+			age = fmt.Sprintf("%dd", *k.AgeDays)
+		}
+		states := strings.Join(k.States, ",")
+		rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, s.StateStyle(k.States).Render(states)})
+	}
+	return rows
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
