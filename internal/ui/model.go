@@ -214,7 +214,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.status, m.refreshedAt = msg.status, m.now()
-		m.table.SetRows(keyRows(m.status, m.styles))
 		m.resize()
 		return m, nil
 	case planMsg:
@@ -408,38 +407,46 @@ func (m Model) bodyHeight() int {
 	return h
 }
 
-// resize fits the table columns to the width: KID takes what is left.
+// narrowWidth is below which USE and CREATED give their room to KID and STATE.
+const narrowWidth = 70
+
+// resize fits the table to the screen: KID takes what the others leave.
 func (m *Model) resize() {
 	m.help.Width = m.width
+	narrow := m.width < narrowWidth
+	var rows []table.Row
+	if m.status != nil {
+		rows = keyRows(m.status, m.styles, narrow)
+	}
 	stateWidth := len("STATE")
-	for _, row := range m.table.Rows() {
+	for _, row := range rows {
 		if w := runewidth.StringWidth(row[len(row)-1]); w > stateWidth {
 			stateWidth = w
 		}
 	}
-	fixed := []int{6, 4, 10, 5, stateWidth}
-	used := 0
-	for _, w := range fixed {
-		used += w + 2 // cell padding
+	cols := []table.Column{{Title: "KID"}, {Title: "ALG", Width: 6}}
+	if !narrow {
+		cols = append(cols, table.Column{Title: "USE", Width: 4}, table.Column{Title: "CREATED", Width: 10})
 	}
-	kidWidth := m.width - used - 2
-	if kidWidth < 8 {
-		kidWidth = 8
+	cols = append(cols, table.Column{Title: "AGE", Width: 5}, table.Column{Title: "STATE", Width: stateWidth})
+	used := 2 // KID's own padding
+	for _, c := range cols[1:] {
+		used += c.Width + 2 // cell padding
 	}
-	m.table.SetColumns([]table.Column{
-		{Title: "KID", Width: kidWidth},
-		{Title: "ALG", Width: fixed[0]},
-		{Title: "USE", Width: fixed[1]},
-		{Title: "CREATED", Width: fixed[2]},
-		{Title: "AGE", Width: fixed[3]},
-		{Title: "STATE", Width: fixed[4]},
-	})
+	cols[0].Width = max(8, m.width-used)
+	// Columns and rows change together (a row must match the columns); the
+	// cursor stays on its row.
+	cursor := m.table.Cursor()
+	m.table.SetRows(nil)
+	m.table.SetColumns(cols)
+	m.table.SetRows(rows)
+	m.table.SetCursor(min(max(cursor, 0), max(len(rows)-1, 0)))
 	m.table.SetWidth(m.width)
 	m.table.SetHeight(m.bodyHeight())
 }
 
-// keyRows are the table rows for the keys, newest first as the engine orders them.
-func keyRows(st *engine.Status, s Styles) []table.Row {
+// keyRows are the table rows, newest first as the engine orders the keys.
+func keyRows(st *engine.Status, s Styles, narrow bool) []table.Row {
 	rows := make([]table.Row, 0, len(st.Keys))
 	for _, k := range st.Keys {
 		created, age := "-", "?"
@@ -447,8 +454,12 @@ func keyRows(st *engine.Status, s Styles) []table.Row {
 			created = k.CreatedAt.Format("2006-01-02")
 			age = fmt.Sprintf("%dd", *k.AgeDays)
 		}
-		states := strings.Join(k.States, ",")
-		rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, s.StateStyle(k.States).Render(states)})
+		state := s.StateStyle(k.States).Render(strings.Join(k.States, ","))
+		if narrow {
+			rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), age, state})
+			continue
+		}
+		rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, state})
 	}
 	return rows
 }

@@ -76,6 +76,8 @@ func (m Model) statusLine() string {
 	switch {
 	case m.errText != "":
 		second = s.Error.Render(truncate(m.errText, m.width))
+	case m.busy != "" && m.message != "":
+		second = truncate(m.message, m.width)
 	case m.status != nil && m.status.RAT.Health == engine.RATRejected:
 		second = s.Error.Render(truncate("registration access token rejected — press R to renew it with the bootstrap admin token, or F to re-register", m.width))
 	}

@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+)
+
+// Golden screens at a fixed size with the ASCII colour profile; refresh with
+// `make golden` (go test ./internal/ui -run Golden -update).
+func goldenRun(t *testing.T, b *fakeBackend, hasAdmin bool, width, height int, keys ...string) {
+	t.Helper()
+	m := newTestModel(b, hasAdmin)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, height))
+	teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("refreshed")) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	for _, k := range keys {
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
+		if k == "r" || k == "F" {
+			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("Plan:")) },
+				teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		}
+	}
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+	teatest.RequireEqualOutput(t, []byte(final.View()))
+}
+
+func TestGoldenNormal(t *testing.T) {
+	goldenRun(t, &fakeBackend{status: sampleStatus("")}, true, 80, 24)
+}
+
+func TestGoldenDueAndExpired(t *testing.T) {
+	goldenRun(t, &fakeBackend{status: sampleStatus("due")}, true, 80, 24)
+}
+
+func TestGoldenRATRejected(t *testing.T) {
+	goldenRun(t, &fakeBackend{status: sampleStatus("rejected")}, false, 80, 24)
+}
+
+func TestGoldenConfirmDialog(t *testing.T) {
+	goldenRun(t, &fakeBackend{status: sampleStatus(""), report: sampleReport()}, true, 80, 24, "r")
+}
+
+func TestGoldenReregisterDialog(t *testing.T) {
+	goldenRun(t, &fakeBackend{status: sampleStatus(""), report: sampleReport()}, true, 80, 24, "F")
+}
+
+func TestGoldenNarrow(t *testing.T) {
+	goldenRun(t, &fakeBackend{status: sampleStatus("due")}, true, 50, 16)
+}
