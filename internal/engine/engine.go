@@ -120,6 +120,8 @@ type run struct {
 	active  localKey
 	pending *localKey
 	report  *Report
+
+	renewPlanned bool // a dry run has already planned a RAT renewal
 }
 
 // PendingPath is where a key generated for rotation waits, private half on
@@ -370,6 +372,14 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 	case r.adminToken() == "":
 		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, nil)
 	}
+	if r.opts.DryRun {
+		// Nothing more can be read without the renewal the plan proposes.
+		if !r.renewPlanned {
+			r.renewRAT(ctx)
+		}
+		r.report.step("then read the client again and apply what is due")
+		return nil, errPlanEndsHere
+	}
 	r.e.Log.Warn("registration access token rejected; renewing it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken))
 	if renewErr := r.renewRAT(ctx); renewErr != nil {
 		if errors.Is(renewErr, errClientGone) {
@@ -400,6 +410,7 @@ func (r *run) renewRAT(ctx context.Context) error {
 		r.report.Outcome = "updated"
 	}
 	if r.opts.DryRun {
+		r.renewPlanned = true
 		return nil
 	}
 	r.e.IdP.Redactor.Add(token)
@@ -422,6 +433,9 @@ func (r *run) maintain(ctx context.Context) error {
 		}
 	}
 	reg, err := r.read(ctx)
+	if errors.Is(err, errPlanEndsHere) {
+		return nil
+	}
 	if errors.Is(err, errClientGone) {
 		r.e.Log.Warn("the IdP no longer knows this client (HTTP 404); registering it again with the initial access token", "client_id", r.st.ClientID)
 		if r.e.IAT == nil {

@@ -46,6 +46,10 @@ func ratRejected(clientID, rat string, cause, renewal error) error {
 	return &RATRejectedError{ClientID: clientID, Fingerprint: secret.Fingerprint(rat), Cause: cause, Renewal: renewal}
 }
 
+// errPlanEndsHere: a dry run cannot see past a step it only plans (a RAT
+// renewal); the plan is complete up to there.
+var errPlanEndsHere = errors.New("plan ends here")
+
 // errClientGone: the IdP answered 404 for the client; it must be registered again.
 var errClientGone = errors.New("the IdP no longer knows the client")
 

@@ -1,0 +1,162 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dcrctl/dcrctl/internal/testenv"
+)
+
+// tmuxSession runs the real dcrctl TUI in a real terminal (tmux, 80×24).
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+	name   string
+}
+
+func startTUI(t *testing.T, c *client, args ...string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatalf("tmux not installed (make test-deps installs it): %v", err)
+	}
+	// The environment goes through a script: tmux's server would not pass ours on.
+	var script strings.Builder
+	keys := make([]string, 0, len(c.env))
+	for k := range c.env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&script, "export %s='%s'\n", k, strings.ReplaceAll(c.env[k], "'", `'\''`))
+	}
+	fmt.Fprintf(&script, "exec %s %s\n", testenv.Binary(t), strings.Join(args, " "))
+	path := filepath.Join(c.dir, "tui.sh")
+	if err := os.WriteFile(path, []byte(script.String()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("dcrctl-test-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "tui"}
+	s.tmux("new-session", "-d", "-s", s.name, "-x", "80", "-y", "24", "sh "+path)
+	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.tmux("capture-pane", "-p", "-t", s.name) }
+
+func (s *tmuxSession) send(keys ...string) {
+	s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...)
+}
+
+// waitFor polls the screen until re matches, at most 15 s.
+func (s *tmuxSession) waitFor(re string) string {
+	s.t.Helper()
+	pattern := regexp.MustCompile(re)
+	var screen string
+	for attempt := 0; attempt < 300; attempt++ {
+		screen = s.screen()
+		if pattern.MatchString(screen) {
+			return screen
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never matched %q:\n%s", re, screen)
+	return ""
+}
+
+// exited reports whether the TUI process has ended (the pane is gone).
+func (s *tmuxSession) exited() bool {
+	for attempt := 0; attempt < 100; attempt++ {
+		if err := exec.Command("tmux", "-L", s.socket, "has-session", "-t", s.name).Run(); err != nil {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+func TestTUIRotateWithConfirmationInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	c.age(31)
+
+	s := startTUI(t, c)
+	screen := s.waitFor(`bff-initial .*active,due`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "valid") || !strings.Contains(screen, c.state().ClientID) {
+		t.Fatalf("first screen:\n%s", screen)
+	}
+
+	s.send("r")
+	screen = s.waitFor(`Plan: rotate`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "generate a new RS256 key") || c.state().ActiveKID != "bff-initial" {
+		t.Fatalf("plan dialog, or a change before confirmation:\n%s", screen)
+	}
+	s.send("y")
+	screen = s.waitFor(`rotate: updated`)
+	c.outputs = append(c.outputs, screen)
+	active := c.state().ActiveKID
+	if active == "bff-initial" {
+		t.Fatal("rotation not applied")
+	}
+	screen = s.waitFor(regexp.QuoteMeta(active[:20]) + `.* active`)
+	if !strings.Contains(screen, "bff-initial") || !strings.Contains(screen, "published") {
+		t.Errorf("old key should still be published:\n%s", screen)
+	}
+	assertKeyMatchesState(t, c)
+
+	s.send("q")
+	if !s.exited() {
+		t.Fatal("q did not quit")
+	}
+}
+
+func TestTUIRenewRejectedRATInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	st := c.state()
+	st.RegistrationAccessToken = "revoked-registration-access-token"
+	c.writeState(st)
+
+	s := startTUI(t, c)
+	screen := s.waitFor(`press R to renew`)
+	if !strings.Contains(screen, "rejected (HTTP 401)") {
+		t.Fatalf("rejected RAT not shown:\n%s", screen)
+	}
+	s.send("R")
+	s.waitFor(`Bootstrap admin token`)
+	s.send("-l", testenv.AdminToken)
+	screen = s.screen()
+	c.outputs = append(c.outputs, screen)
+	s.send("Enter")
+	screen = s.waitFor(`Plan: renew RAT`)
+	c.outputs = append(c.outputs, screen)
+	s.send("Enter")
+	screen = s.waitFor(`renew RAT: updated`)
+	c.outputs = append(c.outputs, screen)
+	s.waitFor(`RAT +valid`)
+	if c.state().RegistrationAccessToken == "revoked-registration-access-token" {
+		t.Fatal("RAT not renewed")
+	}
+	s.send("C-c")
+	if !s.exited() {
+		t.Fatal("ctrl+c did not quit")
+	}
+}
