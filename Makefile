@@ -30,5 +30,9 @@ test: test-deps lint
 demo: test-deps build
 	scripts/demo.sh
 
+# Refresh the TUI golden screens after an intended change to the UI.
+golden:
+	$(GO) test ./internal/ui -run Golden -update
+
 clean:
 	rm -rf bin

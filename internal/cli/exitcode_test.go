@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("boom"), ExitError},
+		{usageError{errors.New("bad flag")}, ExitUsage},
+		{&engine.RefusedError{Problem: "active"}, ExitUsage},
+		{&config.Error{Name: "X", Problem: "bad"}, ExitConfig},
+		{&engine.MissingIATError{Reason: "r"}, ExitConfig},
+		{fmt.Errorf("wrapped: %w", state.ErrLockTimeout), ExitTempFail},
+		{&engine.RATRejectedError{Cause: &idp.Error{Status: 401}}, ExitNoPerm},
+		{&idp.Error{Status: 403}, ExitNoPerm},
+		{&idp.Error{Status: 400}, ExitError},
+		{&idp.UnreachableError{Err: errors.New("refused")}, ExitUnavailable},
+		{&idp.BadResponseError{Problem: "no client_id"}, ExitDataErr},
+		{&state.CorruptError{Path: "p", Err: errors.New("x")}, ExitDataErr},
+		{&keys.PEMError{Path: "p", Problem: "x"}, ExitDataErr},
+		{&engine.KeyMismatchError{Problem: "x"}, ExitDataErr},
+	}
+	for _, tc := range cases {
+		if got := ExitCode(tc.err); got != tc.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
