@@ -4,7 +4,7 @@ BIN     := bin/dcrctl
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION)
 
-.PHONY: build test test-deps unit lint demo golden clean
+.PHONY: build test test-deps lint demo golden fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
@@ -29,6 +29,17 @@ test: test-deps lint
 # `dcrctl status` against it (the embedded default configuration).
 demo: test-deps build
 	scripts/demo.sh
+
+# Each fuzz target for a bounded time; the seed corpus also runs in `make test`.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./internal/state:FuzzParse ./internal/keys:FuzzParsePEM ./internal/keys:FuzzParseJWKS \
+	./internal/config:FuzzSplitList ./internal/idp:FuzzDecodeRegistration
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME); \
+	done
 
 # Refresh the TUI golden screens after an intended change to the UI.
 golden:
