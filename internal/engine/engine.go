@@ -159,6 +159,7 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	if err != nil {
 		return nil, err
 	}
+	e.IdP.Redactor.Add(st.RegistrationAccessToken)
 	// Registration with no way to get an IAT fails here, before any request.
 	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil {
 		reason := "no cached credentials"

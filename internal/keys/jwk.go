@@ -45,6 +45,9 @@ func PublicJWK(key crypto.Signer, kid, alg string) (jwk.Key, error) {
 // ParseJWKS decodes a JWKS as an IdP returned it and checks what dcrctl relies
 // on: every key has a kid, no kid twice, no private member anywhere.
 func ParseJWKS(data []byte) (jwk.Set, error) {
+	if err := privateMembers(data); err != nil {
+		return nil, err
+	}
 	set, err := jwk.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("invalid JWKS: %w", err)
@@ -106,16 +109,24 @@ func SameKey(published jwk.Key, key crypto.Signer) bool {
 // members (RFC 7517 §9.2, RFC 7518 §6): the last line of defence before a
 // set leaves this process.
 func PublicOnly(jwksJSON []byte) error {
+	if err := privateMembers(jwksJSON); err != nil {
+		return fmt.Errorf("refusing to send: %w", err)
+	}
+	return nil
+}
+
+// privateMembers finds a private or symmetric key member in a JWKS.
+func privateMembers(jwksJSON []byte) error {
 	var doc struct {
 		Keys []map[string]json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(jwksJSON, &doc); err != nil {
-		return err
+		return fmt.Errorf("invalid JWKS: %w", err)
 	}
-	for _, k := range doc.Keys {
+	for i, k := range doc.Keys {
 		for _, member := range []string{"d", "p", "q", "dp", "dq", "qi", "k", "oth"} {
 			if _, found := k[member]; found {
-				return fmt.Errorf("refusing to send private member %q of a key", member)
+				return fmt.Errorf("JWKS key #%d carries private key material (member %q)", i, member)
 			}
 		}
 	}
