@@ -21,6 +21,7 @@ import (
 
 	"github.com/dcrctl/dcrctl/internal/atomicfile"
 	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/secret"
@@ -292,6 +293,7 @@ func (r *run) generateActive() error {
 	if err := keys.WritePEM(r.cfg.SigningKeyPath, signer); err != nil {
 		return err
 	}
+	faults.Point("active-key-written")
 	return r.save()
 }
 
@@ -423,6 +425,7 @@ func (r *run) renewRAT(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	faults.Point("rat-renewed")
 	return r.adoptRAT(rat)
 }
 
@@ -539,11 +542,13 @@ func (r *run) generatePending(published jwk.Set) error {
 	if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
 		return err
 	}
+	faults.Point("pending-key-written")
 	r.st.PutKey(rec)
 	r.st.PendingKID = kid
 	if err := r.save(); err != nil {
 		return err
 	}
+	faults.Point("pending-key-recorded")
 	r.pending = &localKey{signer: signer, rec: rec}
 	r.report.step("generate a new %s key %q (%s)", rec.Alg, kid, why)
 	return nil
@@ -575,6 +580,7 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 		}
 		return nil, err
 	}
+	faults.Point("jwks-accepted") // the IdP rotated the RAT; it is not saved yet
 	if err := r.adoptRAT(updated.RAT); err != nil {
 		return nil, err
 	}
@@ -585,7 +591,11 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	}
 	r.markPublished(plan.Add)
 	r.forget(plan.Drop)
-	return updated, r.save()
+	if err := r.save(); err != nil {
+		return nil, err
+	}
+	faults.Point("jwks-recorded")
+	return updated, nil
 }
 
 func (r *run) markPublished(kids []string) {
@@ -677,6 +687,7 @@ func (r *run) promoteIfReady(reg *idp.Registration) error {
 	if err := atomicfile.Rename(PendingPath(r.cfg.SigningKeyPath), r.cfg.SigningKeyPath); err != nil {
 		return fmt.Errorf("promote pending key: %w", err)
 	}
+	faults.Point("pending-key-renamed")
 	r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
 	r.active, r.pending = *p, nil
 	return r.save()
@@ -698,6 +709,7 @@ func (r *run) replace(ctx context.Context) error {
 			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
 		} else {
 			r.report.step("delete the registration of client %s", r.st.ClientID)
+			faults.Point("client-deleted")
 		}
 	}
 	return r.register(ctx, "forced re-registration", "re-registered")
@@ -758,6 +770,7 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	if err != nil {
 		return err
 	}
+	faults.Point("client-registered") // the IdP has the client; the state does not
 	r.e.IdP.Redactor.Add(reg.RAT)
 	r.st.ClientID = reg.ClientID
 	r.st.RegistrationAccessToken = reg.RAT

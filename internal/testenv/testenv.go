@@ -200,33 +200,46 @@ func (p *Pushgateway) Metrics(t testing.TB) string {
 	return b.String()
 }
 
+// build is one binary built once per test process.
+type build struct {
+	once sync.Once
+	tags string
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	plainBuild = &build{}
+	faultBuild = &build{tags: "faultinject"}
 )
 
-// Binary builds dcrctl once per test process and returns its path.
-func Binary(t testing.TB) string {
+func (b *build) get(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "dcrctl-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "dcrctl")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/dcrctl")
+		b.path = filepath.Join(dir, "dcrctl")
+		cmd := exec.Command("go", "build", "-tags", b.tags, "-o", b.path, "./cmd/dcrctl")
 		cmd.Dir = RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
+
+// Binary builds dcrctl once per test process and returns its path.
+func Binary(t testing.TB) string { return plainBuild.get(t) }
+
+// FaultBinary is dcrctl built with -tags faultinject: DCRCTL_FAULT_KILL_AT=<point>
+// makes it SIGKILL itself at that step (internal/faults).
+func FaultBinary(t testing.TB) string { return faultBuild.get(t) }
 
 // Result is one finished dcrctl run.
 type Result struct {
@@ -247,7 +260,7 @@ func Run(t testing.TB, timeout time.Duration, env map[string]string, args ...str
 	err := cmd.Wait()
 	res := Result{Stdout: cmd.Stdout.(*bytes.Buffer).String(), Stderr: cmd.Stderr.(*bytes.Buffer).String()}
 	if ee, ok := err.(*exec.ExitError); ok {
-		res.Code = ee.ExitCode()
+		res.Code = ee.ExitCode() // -1 when killed by a signal
 	} else if err != nil {
 		t.Fatalf("dcrctl %v: %v", args, err)
 	}
@@ -257,7 +270,11 @@ func Run(t testing.TB, timeout time.Duration, env map[string]string, args ...str
 // Start starts the binary without waiting; Stdout and Stderr are buffers.
 func Start(t testing.TB, env map[string]string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.CommandContext(context.Background(), Binary(t), args...)
+	bin := Binary(t)
+	if _, faulty := env["DCRCTL_FAULT_KILL_AT"]; faulty {
+		bin = FaultBinary(t)
+	}
+	cmd := exec.CommandContext(context.Background(), bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

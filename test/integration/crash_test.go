@@ -1,0 +1,71 @@
+package integration
+
+import (
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/dcrctl/dcrctl/internal/testenv"
+)
+
+// crashScenario brings a client to where an operation is due, then the
+// operation is killed (SIGKILL) at one step and run again.
+type crashScenario struct {
+	name   string
+	setup  func(c *client)
+	env    map[string]string // for the killed run and the recovery
+	points []string
+}
+
+func TestCrashAtEveryStepRecovers(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	revokeRAT := func(c *client) {
+		st := c.state()
+		st.RegistrationAccessToken = "revoked-registration-access-token"
+		c.writeState(st)
+	}
+	scenarios := []crashScenario{
+		{name: "registration", setup: func(*client) {}, points: []string{"active-key-written", "client-registered"}},
+		{name: "rotation", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.age(31) },
+			points: []string{"pending-key-written", "pending-key-recorded", "jwks-accepted", "jwks-recorded", "pending-key-renamed"}},
+		{name: "retirement", setup: func(c *client) {
+			c.mustRun(0, "bootstrap")
+			c.age(31)
+			c.mustRun(0, "bootstrap") // rotated: two keys, the old one 31 days
+			c.age(31)                 // old key 62 days (expired), active 31 (not due at 45)
+		}, env: map[string]string{"BFF_JWK_ROTATE_AFTER_DAYS": "45"}, points: []string{"jwks-accepted", "jwks-recorded"}},
+		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); revokeRAT(c) }, points: []string{"rat-renewed"}},
+		{name: "force replace", setup: func(c *client) { c.mustRun(0, "bootstrap") },
+			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"client-deleted", "client-registered"}},
+	}
+	covered := 0
+	for _, sc := range scenarios {
+		for _, point := range sc.points {
+			t.Run(sc.name+"/"+point, func(t *testing.T) {
+				c := newClient(t, idp.URL)
+				c.env["BOOTSTRAP_ADMIN_TOKEN"] = testenv.AdminToken // the documented recovery for a RAT lost in a crash
+				sc.setup(c)
+				maps.Copy(c.env, sc.env)
+
+				c.env["DCRCTL_FAULT_KILL_AT"] = point
+				if res := c.run("bootstrap"); res.Code != -1 {
+					t.Fatalf("not killed at %q (exit %d): the step was not reached\n%s", point, res.Code, res.Stderr)
+				}
+				delete(c.env, "DCRCTL_FAULT_KILL_AT")
+				res := c.mustRun(0, "bootstrap")
+				if point == "jwks-accepted" && !strings.Contains(res.Stderr, "renewing it with the bootstrap admin token") {
+					t.Errorf("a RAT rotated by the IdP but lost in the crash should be reported and renewed:\n%s", res.Stderr)
+				}
+				delete(c.env, "DCR_FORCE_REPLACE")
+				c.mustRun(0, "bootstrap") // and a plain run after that is quiet and fine
+				assertKeyMatchesState(t, c)
+				status := c.mustRun(0, "status", "-o", "json")
+				if !strings.Contains(status.Stdout, `"health": "valid"`) {
+					t.Errorf("RAT not valid after recovery:\n%s", status.Stdout)
+				}
+				covered++
+			})
+		}
+	}
+	t.Logf("kill points covered: %d", covered)
+}
