@@ -58,6 +58,7 @@ var Settings = []Setting{
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
 	{Key: "ca_file", Env: []string{"DCRCTL_CA_FILE"}, Help: "extra CA bundle (PEM) for the IdP"},
+	{Key: "trusted_hosts", Env: []string{"DCRCTL_TRUSTED_HOSTS"}, Help: "extra hosts (host or host:port) the RAT may be sent to besides the IdP's"},
 	{Key: "iat_token_url", Env: []string{"DCRCTL_IAT_TOKEN_URL"}, Help: "client-credentials token URL for the IAT"},
 	{Key: "iat_client_id", Env: []string{"DCRCTL_IAT_CLIENT_ID"}},
 	{Key: "iat_client_secret", Env: []string{"DCRCTL_IAT_CLIENT_SECRET"}, Secret: true},
@@ -97,6 +98,7 @@ type Config struct {
 	RetryDeadline time.Duration
 	LockTimeout   time.Duration
 	CAFile        string
+	TrustedHosts  []string
 
 	IATTokenURL     string
 	IATClientID     string
@@ -243,6 +245,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		RetryDeadline:        r.duration("retry_deadline"),
 		LockTimeout:          r.duration("lock_timeout"),
 		CAFile:               r.str("ca_file"),
+		TrustedHosts:         SplitList(r.str("trusted_hosts")),
 		IATTokenURL:          r.url("iat_token_url", false),
 		IATClientID:          r.str("iat_client_id"),
 		IATClientSecret:      r.str("iat_client_secret"),
@@ -339,4 +342,26 @@ type EffectiveSetting struct {
 	Env    string `json:"env"`
 	Value  string `json:"value"`
 	Source string `json:"source"`
+}
+
+// TrustsHost reports whether a registration access token may be sent to the
+// host of rawURL: the IdP's own host (from IDP_BASE_URL or the registration
+// endpoint) or one listed in DCRCTL_TRUSTED_HOSTS. A response naming another
+// host must not lead dcrctl to hand the token over.
+func (c *Config) TrustsHost(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	for _, base := range []string{c.IdPBaseURL, c.RegistrationEndpoint} {
+		if b, err := url.Parse(base); err == nil && b.Host != "" && strings.EqualFold(b.Host, u.Host) {
+			return true
+		}
+	}
+	for _, h := range c.TrustedHosts {
+		if strings.EqualFold(h, u.Host) || strings.EqualFold(h, u.Hostname()) {
+			return true
+		}
+	}
+	return false
 }

@@ -339,8 +339,11 @@ func warnIfReadable(log *slog.Logger, path, name string) {
 // clientURI is where the registration is managed: the URI the IdP returned,
 // else {registration_endpoint}/{client_id} (state from the old helper).
 func (r *run) clientURI(ctx context.Context) (string, error) {
-	if r.st.RegistrationClientURI != "" {
-		return r.st.RegistrationClientURI, nil
+	if uri := r.st.RegistrationClientURI; uri != "" {
+		if !r.cfg.TrustsHost(uri) {
+			return "", &idp.BadResponseError{Op: "read", URL: uri, Problem: "registration_client_uri is on a host other than the IdP's; refusing to send the registration access token there (list the host in DCRCTL_TRUSTED_HOSTS if it is the IdP's)"}
+		}
+		return uri, nil
 	}
 	endpoint, err := r.registrationEndpoint(ctx)
 	if err != nil {

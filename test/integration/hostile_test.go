@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,6 +67,7 @@ func TestHostileIdPResponsesLeaveStateUnchanged(t *testing.T) {
 			c := newClient(t, idp.URL)
 			c.env["DCRCTL_RETRY_DEADLINE"] = "2s"
 			c.env["DCRCTL_TIMEOUT"] = "1s"
+			c.env["DCRCTL_TRUSTED_HOSTS"] = strings.TrimPrefix(srv.URL, "http://")
 			c.mustRun(0, "bootstrap")
 			st := c.state()
 			st.RegistrationClientURI = srv.URL + "/reg/" + st.ClientID
@@ -112,6 +115,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 		io.Copy(w, resp.Body)
 	}))
 	defer proxy.Close()
+	c.env["DCRCTL_TRUSTED_HOSTS"] = strings.TrimPrefix(proxy.URL, "http://")
 	st.RegistrationClientURI = proxy.URL + "/reg/" + st.ClientID
 	c.writeState(st)
 	start := time.Now()
@@ -143,4 +147,80 @@ func TestConnectionResetIsUnavailable(t *testing.T) {
 	c := newClient(t, "http://"+l.Addr().String())
 	c.env["DCRCTL_RETRY_DEADLINE"] = "1s"
 	c.mustRun(69, "bootstrap")
+}
+
+// A registration_client_uri on another host never receives the RAT.
+func TestRATNeverSentToAnotherHost(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	var sawToken atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			sawToken.Store(true)
+		}
+		io.WriteString(w, `{"client_id":"bff"}`)
+	}))
+	defer other.Close()
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	st := c.state()
+	st.RegistrationClientURI = other.URL + "/reg/" + st.ClientID
+	c.writeState(st)
+	res := c.mustRun(65, "bootstrap")
+	if !strings.Contains(res.Stderr, "DCRCTL_TRUSTED_HOSTS") || sawToken.Load() {
+		t.Errorf("token sent to another host (%v), or no remedy named:\n%s", sawToken.Load(), res.Stderr)
+	}
+}
+
+// A redirect to another host never carries the Authorization header.
+func TestRedirectDropsAuthorizationAcrossHosts(t *testing.T) {
+	var leaked atomic.Bool
+	elsewhere := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Store(true)
+		}
+		io.WriteString(w, `{"client_id":"bff"}`)
+	})}
+	l, err := net.Listen("tcp", "127.0.0.2:0") // another loopback host
+	if err != nil {
+		t.Skipf("127.0.0.2 not available: %v", err)
+	}
+	go elsewhere.Serve(l)
+	defer elsewhere.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+l.Addr().String()+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.env["DCRCTL_TRUSTED_HOSTS"] = strings.TrimPrefix(redirector.URL, "http://")
+	c.mustRun(0, "bootstrap")
+	st := c.state()
+	st.RegistrationClientURI = redirector.URL + "/reg/" + st.ClientID
+	c.writeState(st)
+	c.run("bootstrap")
+	if leaked.Load() {
+		t.Fatal("the Authorization header followed a redirect to another host")
+	}
+}
+
+// TLS to an IdP whose CA is unknown is refused, and works with DCRCTL_CA_FILE.
+func TestUnknownCARefusedUnlessConfigured(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"invalid_token"}`)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	c.env["DCRCTL_REGISTRATION_ENDPOINT"] = srv.URL + "/reg"
+	res := c.mustRun(1, "bootstrap")
+	if !strings.Contains(res.Stderr, "TLS") || !strings.Contains(res.Stderr, "DCRCTL_CA_FILE") {
+		t.Errorf("TLS failure should say so and name DCRCTL_CA_FILE:\n%s", res.Stderr)
+	}
+	caFile := filepath.Join(c.dir, "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	c.env["DCRCTL_CA_FILE"] = caFile
+	res = c.mustRun(77, "bootstrap") // TLS now verifies; the fake IdP rejects the IAT
+	if strings.Contains(res.Stderr, "TLS") {
+		t.Errorf("still a TLS error with the CA configured:\n%s", res.Stderr)
+	}
 }
