@@ -101,3 +101,20 @@ func TestReadOnlyFolderFailsClearly(t *testing.T) {
 		t.Errorf("exit %d, error should name the folder:\n%s", res.Code, res.Stderr)
 	}
 }
+
+// A temp file torn by a power loss mid-write is never read as state.
+func TestTornTempFileIsIgnored(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	torn := filepath.Join(c.dir, ".client.json.tmp-123456")
+	os.WriteFile(torn, []byte(`{"client_id":"torn","registration_acc`), 0o600)
+	idp.ResetRequests(t)
+	c.mustRun(0, "bootstrap")
+	if got := len(idp.Requests(t)); got != 1 {
+		t.Errorf("%d requests: the torn file disturbed the no-change path", got)
+	}
+	if c.state().ClientID == "torn" {
+		t.Fatal("the torn temp file was read as state")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -159,4 +160,37 @@ func TestTUIRenewRejectedRATInTmux(t *testing.T) {
 	if !s.exited() {
 		t.Fatal("ctrl+c did not quit")
 	}
+}
+
+// The TUI plans a rotation; a bootstrap rotates meanwhile; the TUI's apply
+// runs under the lock on the state as it is then: nothing is lost.
+func TestTUIAndBootstrapTogetherLoseNothing(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	c.age(31)
+
+	s := startTUI(t, c)
+	s.waitFor(`bff-initial .*active,due`)
+	s.send("r")
+	c.outputs = append(c.outputs, s.waitFor(`Plan: rotate`))
+
+	c.mustRun(0, "bootstrap") // another replica rotates first
+	afterBootstrap := c.state().ActiveKID
+	if afterBootstrap == "bff-initial" {
+		t.Fatal("bootstrap did not rotate")
+	}
+
+	s.send("y")
+	c.outputs = append(c.outputs, s.waitFor(`rotate: updated`))
+	st := c.state()
+	if st.ActiveKID == afterBootstrap {
+		t.Fatal("the TUI's rotation was lost")
+	}
+	if !slices.Contains(c.publishedKIDs(), afterBootstrap) {
+		t.Errorf("the bootstrap's key %q was dropped by the TUI's update", afterBootstrap)
+	}
+	assertKeyMatchesState(t, c)
+	c.mustRun(0, "bootstrap") // the RAT both rotated is the one saved
+	s.send("q")
 }
