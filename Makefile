@@ -4,7 +4,7 @@ BIN     := bin/dcrctl
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION)
 
-.PHONY: build test test-deps lint demo golden fuzz clean
+.PHONY: build test test-deps lint demo golden fuzz bench clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
@@ -40,6 +40,12 @@ fuzz:
 		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME); \
 	done
+
+# Measures against the floor on the real test IdP and prints a table (no
+# timed assertions anywhere); BENCHMARKS.md keeps the latest one.
+bench: test-deps
+	$(GO) test -tags bench -count=1 -run TestBenchTable -v ./test/bench | grep -E '^\|'
+	$(GO) test -run '^$$' -bench View -benchmem ./internal/ui
 
 # Refresh the TUI golden screens after an intended change to the UI.
 golden:

@@ -28,7 +28,7 @@ func newTestModel(b *fakeBackend, hasAdmin bool) Model {
 
 // run executes a command and feeds its message back, as the runtime would,
 // following one level of batches; spinner ticks are ignored.
-func run(t *testing.T, m Model, cmd tea.Cmd) Model {
+func run(t testing.TB, m Model, cmd tea.Cmd) Model {
 	t.Helper()
 	if cmd == nil {
 		return m
@@ -77,7 +77,7 @@ func press(t *testing.T, m Model, keys ...string) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-func loaded(t *testing.T, b *fakeBackend, hasAdmin bool) Model {
+func loaded(t testing.TB, b *fakeBackend, hasAdmin bool) Model {
 	t.Helper()
 	m := newTestModel(b, hasAdmin)
 	m = run(t, m, m.initCmd)
