@@ -37,6 +37,7 @@ type App struct {
 	logLevel   string
 
 	cfg      *config.Config
+	engine   *engine.Engine
 	log      *slog.Logger
 	redactor *secret.Redactor
 }
@@ -151,8 +152,11 @@ func (a *App) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// Engine builds the engine from the config.
+// Engine builds the engine from the config (once).
 func (a *App) Engine() (*engine.Engine, error) {
+	if a.engine != nil {
+		return a.engine, nil
+	}
 	cfg, err := a.Config()
 	if err != nil {
 		return nil, err
@@ -178,6 +182,7 @@ func (a *App) Engine() (*engine.Engine, error) {
 			Scopes:       strings.Fields(cfg.IATScope),
 		}}
 	}
+	a.engine = e
 	return e, nil
 }
 

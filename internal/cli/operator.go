@@ -25,7 +25,7 @@ func (m *mutation) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&m.output, "output", "o", "text", "text or json")
 }
 
-// run shows the plan for opts, asks on a terminal (unless --yes), and applies it.
+// mutate shows the plan for opts, asks on a terminal (unless --yes), and applies it.
 func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error {
 	if err := outputFormat(m.output, "text", "json"); err != nil {
 		return err

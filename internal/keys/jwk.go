@@ -63,9 +63,6 @@ func ParseJWKS(data []byte) (jwk.Set, error) {
 			return nil, fmt.Errorf("JWKS lists kid %q twice", kid)
 		}
 		seen[kid] = true
-		if private, err := jwk.IsPrivateKey(k); err == nil && private {
-			return nil, fmt.Errorf("JWKS key %q carries private key material", kid)
-		}
 	}
 	return set, nil
 }

@@ -101,7 +101,7 @@ func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.
 		}
 		if p.Expired(k, now) {
 			age, _ := k.Age(now)
-			plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: fmt.Sprintf("expired: %d days old, retire after %d", days(age), days(p.RetireAfter))})
+			plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: fmt.Sprintf("expired: %d days old, retire after %d", Days(age), Days(p.RetireAfter))})
 			continue
 		}
 		others = append(others, k)
@@ -135,9 +135,7 @@ func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.
 }
 
 // Days is a duration in whole days, as ages are shown.
-func Days(d time.Duration) int { return days(d) }
-
-func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
+func Days(d time.Duration) int { return int(d / (24 * time.Hour)) }
 
 // Key states, shown with the same words in every surface.
 const (

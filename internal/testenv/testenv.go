@@ -7,7 +7,6 @@ package testenv
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -274,7 +273,7 @@ func Start(t testing.TB, env map[string]string, args ...string) *exec.Cmd {
 	if _, faulty := env["DCRCTL_FAULT_KILL_AT"]; faulty {
 		bin = FaultBinary(t)
 	}
-	cmd := exec.CommandContext(context.Background(), bin, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

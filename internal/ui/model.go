@@ -315,7 +315,7 @@ func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.mode = modePrompt
 			return m, m.prompt.focus()
 		}
-		return m.plan(action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}})
+		return m.plan(m.renewAction())
 	case key.Matches(msg, m.keys.Reregistr):
 		clientID := ""
 		if m.status != nil {
@@ -324,6 +324,10 @@ func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.plan(action{name: "re-register", opts: engine.Options{Force: true, AdminToken: m.adminToken}, confirmText: clientID})
 	}
 	return m, nil
+}
+
+func (m Model) renewAction() action {
+	return action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}}
 }
 
 func (m Model) updateConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
@@ -351,7 +355,7 @@ func (m Model) updatePrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.mode = modeBrowse
 		m.adminToken = d.value()
 		m.prompt = m.prompt.clear()
-		return m.plan(action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}})
+		return m.plan(m.renewAction())
 	}
 	return m, cmd
 }

@@ -211,9 +211,7 @@ func TestRejectedRATFailsWithRemediesThenAdminTokenRenewsIt(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
 	c := newClient(t, idp.URL)
 	c.mustRun(0, "bootstrap")
-	st := c.state()
-	st.RegistrationAccessToken = "revoked-registration-access-token"
-	c.writeState(st)
+	c.revokeRAT()
 
 	res := c.mustRun(77, "bootstrap")
 	for _, want := range []string{"rejected", "BOOTSTRAP_ADMIN_TOKEN", "DCR_FORCE_REPLACE"} {
@@ -221,13 +219,13 @@ func TestRejectedRATFailsWithRemediesThenAdminTokenRenewsIt(t *testing.T) {
 			t.Errorf("error should name %q:\n%s", want, res.Stderr)
 		}
 	}
-	if c.state().RegistrationAccessToken != "revoked-registration-access-token" {
+	if c.state().RegistrationAccessToken != revokedRAT {
 		t.Fatalf("a failed run changed the state")
 	}
 
 	c.env["BOOTSTRAP_ADMIN_TOKEN"] = testenv.AdminToken
 	c.mustRun(0, "bootstrap")
-	if rat := c.state().RegistrationAccessToken; rat == "revoked-registration-access-token" {
+	if rat := c.state().RegistrationAccessToken; rat == revokedRAT {
 		t.Fatalf("RAT not renewed")
 	}
 	delete(c.env, "BOOTSTRAP_ADMIN_TOKEN")
@@ -418,9 +416,7 @@ func TestPushgatewayReceivesStatus(t *testing.T) {
 	if !strings.Contains(metrics, `bff_dcr_status{instance="",job="bff_dcr",status="success"} 1`) {
 		t.Fatalf("success metric not found:\n%s", grep(metrics, "bff_dcr"))
 	}
-	st := c.state()
-	st.RegistrationAccessToken = "revoked-registration-access-token"
-	c.writeState(st)
+	c.revokeRAT()
 	c.mustRun(77, "bootstrap")
 	metrics = pg.Metrics(t)
 	if !strings.Contains(metrics, `bff_dcr_status{instance="",job="bff_dcr",status="failure"} 1`) || strings.Contains(metrics, `status="success"`) {

@@ -71,9 +71,7 @@ func TestStatusJSONFieldByField(t *testing.T) {
 	}
 
 	// A rejected RAT is part of the status, not a failure.
-	bad := c.state()
-	bad.RegistrationAccessToken = "revoked-registration-access-token"
-	c.writeState(bad)
+	c.revokeRAT()
 	res = c.mustRun(0, "status", "-o", "json")
 	if !strings.Contains(res.Stdout, `"health": "rejected"`) || !strings.Contains(res.Stdout, `"http_status": 401`) {
 		t.Errorf("rejected RAT status:\n%s", res.Stdout)

@@ -19,11 +19,6 @@ type crashScenario struct {
 
 func TestCrashAtEveryStepRecovers(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
-	revokeRAT := func(c *client) {
-		st := c.state()
-		st.RegistrationAccessToken = "revoked-registration-access-token"
-		c.writeState(st)
-	}
 	scenarios := []crashScenario{
 		{name: "registration", setup: func(*client) {}, points: []string{"active-key-written", "client-registered"}},
 		{name: "rotation", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.age(31) },
@@ -34,7 +29,7 @@ func TestCrashAtEveryStepRecovers(t *testing.T) {
 			c.mustRun(0, "bootstrap") // rotated: two keys, the old one 31 days
 			c.age(31)                 // old key 62 days (expired), active 31 (not due at 45)
 		}, env: map[string]string{"BFF_JWK_ROTATE_AFTER_DAYS": "45"}, points: []string{"jwks-accepted", "jwks-recorded"}},
-		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); revokeRAT(c) }, points: []string{"rat-renewed"}},
+		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.revokeRAT() }, points: []string{"rat-renewed"}},
 		{name: "force replace", setup: func(c *client) { c.mustRun(0, "bootstrap") },
 			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"client-deleted", "client-registered"}},
 	}

@@ -85,6 +85,16 @@ func (c *client) writeState(st *state.State) {
 	}
 }
 
+// revokeRAT replaces the cached RAT with one the IdP never issued.
+func (c *client) revokeRAT() {
+	c.t.Helper()
+	st := c.state()
+	st.RegistrationAccessToken = revokedRAT
+	c.writeState(st)
+}
+
+const revokedRAT = "revoked-registration-access-token"
+
 // age moves every key record back by days, as if that much time had passed.
 func (c *client) age(days int) {
 	c.t.Helper()

@@ -132,9 +132,7 @@ func TestTUIRenewRejectedRATInTmux(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
 	c := newClient(t, idp.URL)
 	c.mustRun(0, "bootstrap")
-	st := c.state()
-	st.RegistrationAccessToken = "revoked-registration-access-token"
-	c.writeState(st)
+	c.revokeRAT()
 
 	s := startTUI(t, c)
 	screen := s.waitFor(`press R to renew`)
@@ -153,7 +151,7 @@ func TestTUIRenewRejectedRATInTmux(t *testing.T) {
 	screen = s.waitFor(`renew RAT: updated`)
 	c.outputs = append(c.outputs, screen)
 	s.waitFor(`RAT +valid`)
-	if c.state().RegistrationAccessToken == "revoked-registration-access-token" {
+	if c.state().RegistrationAccessToken == revokedRAT {
 		t.Fatal("RAT not renewed")
 	}
 	s.send("C-c")
