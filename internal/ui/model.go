@@ -154,7 +154,6 @@ func (m *Model) startRequest(what string) (context.Context, int) {
 	m.cancel = cancel
 	m.reqID++
 	m.busy = what
-	m.errText = ""
 	return ctx, m.reqID
 }
 
@@ -163,6 +162,20 @@ func (m *Model) finishRequest() {
 		m.cancel()
 	}
 	m.cancel, m.busy = nil, ""
+}
+
+// settle ends the request a reply answers. It is false for a stale reply
+// (dropped) and for an error (shown with its remedy).
+func (m *Model) settle(id int, err error) bool {
+	if id != m.reqID {
+		return false
+	}
+	m.finishRequest()
+	if err != nil {
+		m.errText = friendly(err)
+		return false
+	}
+	return true
 }
 
 func (m Model) refresh() (Model, tea.Cmd) {
@@ -175,6 +188,7 @@ func (m Model) refresh() (Model, tea.Cmd) {
 }
 
 func (m Model) plan(a action) (Model, tea.Cmd) {
+	m.errText, m.message = "", ""
 	ctx, id := m.startRequest("planning: " + a.name)
 	backend, opts := m.backend, a.opts
 	opts.DryRun = true
@@ -205,40 +219,25 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spinner, cmd = m.spinner.Update(msg)
 		return m, cmd
 	case statusMsg:
-		if msg.id != m.reqID {
-			return m, nil
+		if m.settle(msg.id, msg.err) {
+			m.status, m.refreshedAt = msg.status, m.now()
+			m.resize()
 		}
-		m.finishRequest()
-		if msg.err != nil {
-			m.errText = friendly(msg.err)
-			return m, nil
-		}
-		m.status, m.refreshedAt = msg.status, m.now()
-		m.resize()
 		return m, nil
 	case planMsg:
-		if msg.id != m.reqID {
-			return m, nil
+		if m.settle(msg.id, msg.err) {
+			m.confirm = m.confirm.open(msg.action, msg.report)
+			m.mode = modeConfirm
 		}
-		m.finishRequest()
-		if msg.err != nil {
-			m.errText = friendly(msg.err)
-			return m, nil
-		}
-		m.confirm = m.confirm.open(msg.action, msg.report)
-		m.mode = modeConfirm
 		return m, nil
 	case appliedMsg:
 		if msg.id != m.reqID {
 			return m, nil
 		}
-		m.finishRequest()
-		if msg.err != nil {
-			m.errText = friendly(msg.err)
-		} else {
+		if m.settle(msg.id, msg.err) {
 			m.message = fmt.Sprintf("%s: %s", msg.action.name, msg.report.Outcome)
 		}
-		return m.refresh()
+		return m.refresh() // after a failure too: the IdP may have changed
 	case tea.KeyMsg:
 		if key.Matches(msg, m.keys.Quit) && (msg.String() == "ctrl+c" || m.mode == modeBrowse) {
 			m.finishRequest()
@@ -300,6 +299,7 @@ func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Refresh):
+		m.errText = ""
 		return m.refresh()
 	case key.Matches(msg, m.keys.Rotate):
 		return m.plan(action{name: "rotate", opts: engine.Options{Rotate: true, AdminToken: m.adminToken}})

@@ -291,3 +291,16 @@ func TestResizeAndHelp(t *testing.T) {
 		t.Errorf("full help not shown:\n%s", m.View())
 	}
 }
+
+func TestApplyFailureStaysOnScreenAfterTheRefresh(t *testing.T) {
+	b := &fakeBackend{status: sampleStatus(""), report: sampleReport()}
+	m := loaded(t, b, true)
+	m, cmd := press(t, m, "r")
+	m = run(t, m, cmd)
+	b.err = &engine.RATRejectedError{ClientID: "bff-orders", Fingerprint: "sha256:00", Cause: errors.New("HTTP 401")}
+	m, cmd = press(t, m, "y")
+	m = run(t, m, cmd)
+	if m.busy != "" || !strings.Contains(m.View(), "press R to renew") {
+		t.Fatalf("the apply error was lost:\n%s", m.View())
+	}
+}
