@@ -33,7 +33,7 @@ demo: test-deps build
 # Each fuzz target for a bounded time; the seed corpus also runs in `make test`.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./internal/state:FuzzParse ./internal/keys:FuzzParsePEM ./internal/keys:FuzzParseJWKS \
-	./internal/config:FuzzSplitList ./internal/idp:FuzzDecodeRegistration
+	./internal/config:FuzzSplitList ./internal/config:FuzzLoad ./internal/idp:FuzzDecodeRegistration
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/engine"
@@ -27,7 +28,7 @@ func (a *App) bootstrapCmd() *cobra.Command {
 		Short: "Register or maintain the client: idempotent, headless, for container entrypoints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "text", "json"); err != nil {
+			if err := outputFormat(output, "text", "json", "yaml"); err != nil {
 				return err
 			}
 			cfg, err := a.Config()
@@ -59,7 +60,7 @@ func (a *App) bootstrapCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan; change nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "re-register (like DCR_FORCE_REPLACE=true)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
 	return cmd
 }
 
@@ -87,21 +88,21 @@ func (a *App) statusCmd() *cobra.Command {
 		Short: "Show the client, the health of its registration access token, and each key's age and state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json"); err != nil {
+			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
 			st, err := a.status(cmd)
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				return writeJSON(a.Stdout, st)
+			if output != "table" {
+				return writeData(a.Stdout, output, st)
 			}
 			writeStatusTable(a.Stdout, st)
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 	return cmd
 }
 
@@ -155,12 +156,12 @@ func (a *App) configCmd() *cobra.Command {
 		Short: "Print the effective configuration (secrets as fingerprints) and where each value came from",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json"); err != nil {
+			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
 			settings := config.Effective(a.viper)
-			if output == "json" {
-				return writeJSON(a.Stdout, settings)
+			if output != "table" {
+				return writeData(a.Stdout, output, settings)
 			}
 			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KEY\tENV\tVALUE\tSOURCE")
@@ -175,7 +176,7 @@ func (a *App) configCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 	return cmd
 }
 
@@ -196,11 +197,33 @@ func (a *App) versionCmd() *cobra.Command {
 }
 
 func (a *App) print(format string, v any, text string) error {
-	if format == "json" {
-		return writeJSON(a.Stdout, v)
+	if format != "text" {
+		return writeData(a.Stdout, format, v)
 	}
 	_, err := io.WriteString(a.Stdout, text)
 	return err
+}
+
+// writeData writes v as JSON or YAML. YAML goes through JSON so that both
+// use the same, documented field names.
+func writeData(w io.Writer, format string, v any) error {
+	if format != "yaml" {
+		return writeJSON(w, v)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var generic any
+	if err := json.Unmarshal(data, &generic); err != nil {
+		return err
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(generic); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 func writeJSON(w io.Writer, v any) error {

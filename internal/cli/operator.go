@@ -22,12 +22,12 @@ type mutation struct {
 func (m *mutation) flags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&m.yes, "yes", "y", false, "apply without asking (for scripts)")
 	cmd.Flags().BoolVar(&m.dryRun, "dry-run", false, "print the plan; change nothing")
-	cmd.Flags().StringVarP(&m.output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVarP(&m.output, "output", "o", "text", "text, json or yaml")
 }
 
 // mutate shows the plan for opts, asks on a terminal (unless --yes), and applies it.
 func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error {
-	if err := outputFormat(m.output, "text", "json"); err != nil {
+	if err := outputFormat(m.output, "text", "json", "yaml"); err != nil {
 		return err
 	}
 	e, err := a.Engine()
@@ -79,21 +79,21 @@ func (a *App) keysCmd() *cobra.Command {
 		Short: "Every key with kid, alg, use, created_at, age and state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(listOutput, "table", "json"); err != nil {
+			if err := outputFormat(listOutput, "table", "json", "yaml"); err != nil {
 				return err
 			}
 			st, err := a.status(cmd)
 			if err != nil {
 				return err
 			}
-			if listOutput == "json" {
-				return writeJSON(a.Stdout, st.Keys)
+			if listOutput != "table" {
+				return writeData(a.Stdout, listOutput, st.Keys)
 			}
 			writeKeysTable(a.Stdout, st)
 			return nil
 		},
 	}
-	list.Flags().StringVarP(&listOutput, "output", "o", "table", "table or json")
+	list.Flags().StringVarP(&listOutput, "output", "o", "table", "table, json or yaml")
 
 	var rotateM mutation
 	rotate := &cobra.Command{

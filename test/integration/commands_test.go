@@ -191,3 +191,16 @@ func TestConfigPrintsMaskedSecrets(t *testing.T) {
 		t.Errorf("secret settings missing: %d", found)
 	}
 }
+
+func TestYAMLOutputMatchesJSONNames(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	res := c.mustRun(0, "status", "-o", "yaml")
+	for _, want := range []string{"client_id: " + c.state().ClientID, "token_endpoint_auth_method: private_key_jwt", "health: valid", "    kid: bff-initial", "      - active"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("status -o yaml lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	c.mustRun(64, "status", "-o", "xml")
+}

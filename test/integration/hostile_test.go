@@ -224,3 +224,26 @@ func TestUnknownCARefusedUnlessConfigured(t *testing.T) {
 		t.Errorf("still a TLS error with the CA configured:\n%s", res.Stderr)
 	}
 }
+
+// An IdP that answers 404 for the client (Keycloak does; oidc-provider answers
+// 401) means the client is gone: it is registered again with the IAT.
+func TestClientURI404ReRegisters(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"invalid_client","error_description":"client not found"}`)
+	}))
+	defer gone.Close()
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	old := c.state()
+	st := c.state()
+	st.RegistrationClientURI = gone.URL + "/reg/" + st.ClientID
+	c.writeState(st)
+	c.env["DCRCTL_TRUSTED_HOSTS"] = strings.TrimPrefix(gone.URL, "http://")
+	res := c.mustRun(0, "bootstrap")
+	if !strings.Contains(res.Stderr, "no longer knows this client") || c.state().ClientID == old.ClientID {
+		t.Fatalf("404 should lead to a new registration:\n%s", res.Stderr)
+	}
+	assertKeyMatchesState(t, c)
+}
