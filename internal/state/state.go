@@ -12,6 +12,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -44,6 +46,61 @@ type State struct {
 	PendingKID string    `json:"pending_kid,omitempty"`
 	Keys       []Key     `json:"keys"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+
+	// extra holds members dcrctl does not know (written by the old helper or
+	// a later version): kept as they were on every rewrite, never lost.
+	extra map[string]json.RawMessage
+}
+
+// stateFields is State without its methods, for the default JSON coding.
+type stateFields State
+
+// UnmarshalJSON decodes the known members and keeps the others.
+func (s *State) UnmarshalJSON(data []byte) error {
+	var known stateFields
+	if err := json.Unmarshal(data, &known); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for _, name := range knownMembers() {
+		delete(all, name)
+	}
+	*s = State(known)
+	if len(all) > 0 {
+		s.extra = all
+	}
+	return nil
+}
+
+// MarshalJSON encodes the known members plus the kept unknown ones.
+func (s State) MarshalJSON() ([]byte, error) {
+	data, err := json.Marshal(stateFields(s))
+	if err != nil || len(s.extra) == 0 {
+		return data, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return nil, err
+	}
+	for name, raw := range s.extra {
+		all[name] = raw
+	}
+	return json.Marshal(all)
+}
+
+// knownMembers are the JSON names of State's fields.
+func knownMembers() []string {
+	t := reflect.TypeOf(State{})
+	names := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // HasCredentials reports whether a registration can be managed from this state.

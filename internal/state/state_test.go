@@ -80,3 +80,26 @@ func TestSaveIsAtomicAndPrivate(t *testing.T) {
 		t.Errorf("missing file: %+v %v", missing, err)
 	}
 }
+
+func TestUnknownMembersSurviveARewrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "client.json")
+	os.WriteFile(path, []byte(`{"client_id":"bff","registration_access_token":"rat","helper_version":"1.4","extra":{"a":[1,2]}}`), 0o600)
+	st, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.ActiveKID = "k1"
+	if err := Save(path, st); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	for _, want := range []string{`"helper_version": "1.4"`, `"a": [`, `"active_kid": "k1"`, `"client_id": "bff"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("rewritten state lacks %s:\n%s", want, data)
+		}
+	}
+	again, err := Load(path)
+	if err != nil || again.ClientID != "bff" || again.ActiveKID != "k1" {
+		t.Fatalf("%+v %v", again, err)
+	}
+}
