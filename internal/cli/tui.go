@@ -49,11 +49,17 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	model := ui.New(e, ui.Options{Renderer: newRenderer(out), HasAdminToken: e.Cfg.AdminToken != ""})
+	_, err = tea.NewProgram(model, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context())).Run()
+	return err
+}
+
+// newRenderer is the TUI's renderer on out, plain when NO_COLOR is set
+// (https://no-color.org: present, whatever its value).
+func newRenderer(out io.Writer) *lipgloss.Renderer {
 	renderer := lipgloss.NewRenderer(out)
 	if _, noColor := os.LookupEnv("NO_COLOR"); noColor {
 		renderer.SetColorProfile(termenv.Ascii)
 	}
-	model := ui.New(e, ui.Options{Renderer: renderer, HasAdminToken: e.Cfg.AdminToken != ""})
-	_, err = tea.NewProgram(model, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context())).Run()
-	return err
+	return renderer
 }
