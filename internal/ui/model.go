@@ -139,10 +139,8 @@ func New(backend Backend, opts Options) Model {
 	return m
 }
 
-// Init runs the first status read.
-func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.initCmd, m.spinner.Tick)
-}
+// Init runs the first status read (with its spinner).
+func (m Model) Init() tea.Cmd { return m.initCmd }
 
 // startRequest cancels anything in flight and returns a context and id for
 // a new request.
@@ -181,10 +179,10 @@ func (m *Model) settle(id int, err error) bool {
 func (m Model) refresh() (Model, tea.Cmd) {
 	ctx, id := m.startRequest("reading the client from the IdP")
 	backend := m.backend
-	return m, func() tea.Msg {
+	return m, tea.Batch(m.spinner.Tick, func() tea.Msg {
 		st, err := backend.Status(ctx)
 		return statusMsg{id: id, status: st, err: err}
-	}
+	})
 }
 
 func (m Model) plan(a action) (Model, tea.Cmd) {
@@ -192,19 +190,19 @@ func (m Model) plan(a action) (Model, tea.Cmd) {
 	ctx, id := m.startRequest("planning: " + a.name)
 	backend, opts := m.backend, a.opts
 	opts.DryRun = true
-	return m, func() tea.Msg {
+	return m, tea.Batch(m.spinner.Tick, func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
 		return planMsg{id: id, action: a, report: report, err: err}
-	}
+	})
 }
 
 func (m Model) apply(a action) (Model, tea.Cmd) {
 	ctx, id := m.startRequest("applying: " + a.name)
 	backend, opts := m.backend, a.opts
-	return m, func() tea.Msg {
+	return m, tea.Batch(m.spinner.Tick, func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
 		return appliedMsg{id: id, action: a, report: report, err: err}
-	}
+	})
 }
 
 // Update routes messages to the active screen or dialog.
@@ -215,6 +213,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case spinner.TickMsg:
+		if m.busy == "" {
+			return m, nil // idle: let the tick chain end; the next request restarts it
+		}
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
 		return m, cmd

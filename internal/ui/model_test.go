@@ -228,7 +228,7 @@ func TestEscCancelsRequestInFlight(t *testing.T) {
 	m := loaded(t, b, true)
 	m, cmd := press(t, m, "r")
 	ctxDone := make(chan tea.Msg, 1)
-	go func() { ctxDone <- cmd() }()
+	go func() { ctxDone <- backendReply(cmd) }()
 	m, _ = press(t, m, "esc")
 	if m.busy != "" || !strings.Contains(m.View(), "cancelled") {
 		t.Fatalf("esc did not cancel:\n%s", m.View())
@@ -302,5 +302,33 @@ func TestApplyFailureStaysOnScreenAfterTheRefresh(t *testing.T) {
 	m = run(t, m, cmd)
 	if m.busy != "" || !strings.Contains(m.View(), "press R to renew") {
 		t.Fatalf("the apply error was lost:\n%s", m.View())
+	}
+}
+
+// backendReply runs cmd (and any batch in it) and returns the first message
+// that is not a spinner tick: the backend's answer.
+func backendReply(cmd tea.Cmd) tea.Msg {
+	msg := cmd()
+	batch, ok := msg.(tea.BatchMsg)
+	if !ok {
+		return msg
+	}
+	for _, c := range batch {
+		if c == nil {
+			continue
+		}
+		if reply := backendReply(c); reply != nil {
+			if _, tick := reply.(spinner.TickMsg); !tick {
+				return reply
+			}
+		}
+	}
+	return nil
+}
+
+func TestSpinnerStopsWhenIdle(t *testing.T) {
+	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
+	if _, cmd := m.Update(m.spinner.Tick()); cmd != nil {
+		t.Error("an idle model keeps the spinner ticking")
 	}
 }
