@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -77,7 +78,11 @@ func (a *App) pushStatus(ctx context.Context, cfg *config.Config, success bool) 
 		return
 	}
 	if err := metrics.PushStatus(ctx, e.IdP.HTTP, cfg.PushgatewayURL, cfg.PushgatewayJob, success); err != nil {
-		a.log.Warn("pushgateway push failed; bootstrap outcome unaffected", "url", cfg.PushgatewayURL, "err", err)
+		shown := cfg.PushgatewayURL
+		if u, perr := url.Parse(shown); perr == nil {
+			shown = u.Redacted() // a password in the URL stays out of the log
+		}
+		a.log.Warn("pushgateway push failed; bootstrap outcome unaffected", "url", shown, "err", a.redactor.Redact(err.Error()))
 	}
 }
 
