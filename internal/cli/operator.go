@@ -66,6 +66,22 @@ func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error
 	return a.print(m.output, report, report.String())
 }
 
+// mutationCmd is a changing command: the engine options its arguments ask
+// for, planned, confirmed and applied by mutate, with --yes, --dry-run and -o.
+func (a *App) mutationCmd(use, short string, args cobra.PositionalArgs, options func(args []string) engine.Options) *cobra.Command {
+	var m mutation
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.mutate(cmd, &m, options(args))
+		},
+	}
+	m.flags(cmd)
+	return cmd
+}
+
 func (a *App) stdinIsTerminal() bool {
 	f, ok := a.Stdin.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -95,27 +111,10 @@ func (a *App) keysCmd() *cobra.Command {
 	}
 	list.Flags().StringVarP(&listOutput, "output", "o", "table", "table, json or yaml")
 
-	var rotateM mutation
-	rotate := &cobra.Command{
-		Use:   "rotate",
-		Short: "Publish a new key and make it the signing key, whatever the active key's age",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.mutate(cmd, &rotateM, engine.Options{Rotate: true})
-		},
-	}
-	rotateM.flags(rotate)
-
-	var retireM mutation
-	retire := &cobra.Command{
-		Use:   "retire KID",
-		Short: "Unpublish a key (never the active one)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.mutate(cmd, &retireM, engine.Options{Retire: args[0]})
-		},
-	}
-	retireM.flags(retire)
+	rotate := a.mutationCmd("rotate", "Publish a new key and make it the signing key, whatever the active key's age", cobra.NoArgs,
+		func([]string) engine.Options { return engine.Options{Rotate: true} })
+	retire := a.mutationCmd("retire KID", "Unpublish a key (never the active one)", cobra.ExactArgs(1),
+		func(args []string) engine.Options { return engine.Options{Retire: args[0]} })
 	cmd.AddCommand(list, rotate, retire)
 	return cmd
 }
@@ -144,34 +143,15 @@ func (a *App) jwksCmd() *cobra.Command {
 
 func (a *App) ratCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rat", Short: "Manage the registration access token"}
-	var m mutation
-	renew := &cobra.Command{
-		Use:   "renew",
-		Short: "Get a new registration access token with BOOTSTRAP_ADMIN_TOKEN",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.mutate(cmd, &m, engine.Options{RenewRAT: true})
-		},
-	}
-	m.flags(renew)
-	cmd.AddCommand(renew)
+	cmd.AddCommand(a.mutationCmd("renew", "Get a new registration access token with BOOTSTRAP_ADMIN_TOKEN", cobra.NoArgs,
+		func([]string) engine.Options { return engine.Options{RenewRAT: true} }))
 	return cmd
 }
 
 func (a *App) registerCmd() *cobra.Command {
-	var (
-		m     mutation
-		force bool
-	)
-	cmd := &cobra.Command{
-		Use:   "register",
-		Short: "Register the client (with --force: delete the registration and register again)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.mutate(cmd, &m, engine.Options{Force: force})
-		},
-	}
-	m.flags(cmd)
+	var force bool
+	cmd := a.mutationCmd("register", "Register the client (with --force: delete the registration and register again)", cobra.NoArgs,
+		func([]string) engine.Options { return engine.Options{Force: force} })
 	cmd.Flags().BoolVar(&force, "force", false, "re-register even when the client is registered")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -706,7 +707,7 @@ func (r *run) replace(ctx context.Context) error {
 		if r.opts.DryRun {
 			r.report.step("delete the registration of client %s", r.st.ClientID)
 		} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
-			if !idp.IsRejected(err) && !idp.IsNotFound(err) && !isStatus(err, 405) {
+			if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
 				return err
 			}
 			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
@@ -716,11 +717,6 @@ func (r *run) replace(ctx context.Context) error {
 		}
 	}
 	return r.register(ctx, "forced re-registration", "re-registered")
-}
-
-func isStatus(err error, status int) bool {
-	var e *idp.Error
-	return errors.As(err, &e) && e.Status == status
 }
 
 // register is the RFC 7591 registration with the initial access token.

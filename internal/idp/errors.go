@@ -43,11 +43,14 @@ func IsRejected(err error) bool {
 	return errors.As(err, &e) && e.Rejected()
 }
 
-// IsNotFound reports whether the IdP answered 404.
-func IsNotFound(err error) bool {
+// HasStatus reports whether err is an IdP answer with this HTTP status.
+func HasStatus(err error, status int) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Status == http.StatusNotFound
+	return errors.As(err, &e) && e.Status == status
 }
+
+// IsNotFound reports whether the IdP answered 404.
+func IsNotFound(err error) bool { return HasStatus(err, http.StatusNotFound) }
 
 // UnreachableError means the IdP could not be reached, or kept failing with
 // 5xx/429, until the retry deadline. Exit code 69.
