@@ -20,6 +20,8 @@ echo "test IdP (oidc-provider) at $issuer; files in $work"
 export IDP_BASE_URL="$issuer"
 export DCR_IAT=demo-initial-access-token
 export BOOTSTRAP_ADMIN_TOKEN=demo-bootstrap-admin-token
+export DCRCTL_IDP_PRESET=oidc-provider
+export DCRCTL_ADMIN_RAT_URL="$issuer/admin/clients/{client_id}/registration-access-token"
 export DCR_REDIRECT_URIS="https://bff.example.test/callback"
 export DCR_CLIENT_PROFILE=bff
 export BFF_JWT_SIGNING_KEY="$work/signing-key.pem"

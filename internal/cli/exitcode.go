@@ -15,11 +15,11 @@ const (
 	ExitOK          = 0
 	ExitError       = 1  // anything not listed below
 	ExitUsage       = 64 // EX_USAGE: bad command line, an action refused (retire the active key), or the TUI without a terminal
-	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, corrupt state, bad PEM
+	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, an update the IdP refused (400), corrupt state, bad PEM
 	ExitUnavailable = 69 // EX_UNAVAILABLE: IdP unreachable until the retry deadline
 	ExitTempFail    = 75 // EX_TEMPFAIL: state lock not acquired in time
-	ExitNoPerm      = 77 // EX_NOPERM: the IdP rejected a token and it could not be recovered
-	ExitConfig      = 78 // EX_CONFIG: bad or missing configuration, missing IAT included
+	ExitNoPerm      = 77 // EX_NOPERM: the IdP rejected a token (RAT, or the IAT at registration) and it could not be recovered
+	ExitConfig      = 78 // EX_CONFIG: bad or missing configuration, missing IAT, no registration endpoint, an IAT token endpoint refusing the configured client or scope
 )
 
 // usageError marks command-line mistakes.
@@ -31,6 +31,8 @@ func ExitCode(err error) int {
 		cfgErr      *config.Error
 		missingIAT  *engine.MissingIATError
 		ratRejected *engine.RATRejectedError
+		iatRejected *engine.IATRejectedError
+		refusedUpd  *engine.UpdateRefusedError
 		unreachable *idp.UnreachableError
 		badResponse *idp.BadResponseError
 		corrupt     *state.CorruptError
@@ -48,7 +50,9 @@ func ExitCode(err error) int {
 		return ExitConfig
 	case errors.Is(err, state.ErrLockTimeout):
 		return ExitTempFail
-	case errors.As(err, &ratRejected), idp.IsRejected(err):
+	case errors.As(err, &refusedUpd):
+		return ExitDataErr
+	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err):
 		return ExitNoPerm
 	case errors.As(err, &unreachable):
 		return ExitUnavailable

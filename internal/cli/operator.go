@@ -113,7 +113,9 @@ func (a *App) keysCmd() *cobra.Command {
 
 	rotate := a.mutationCmd("rotate", "Publish a new key and make it the signing key, whatever the active key's age", cobra.NoArgs,
 		func([]string) engine.Options { return engine.Options{Rotate: true} })
-	retire := a.mutationCmd("retire KID", "Unpublish a key (never the active one)", cobra.ExactArgs(1),
+	// A kid may start with "-" (an older thumbprint, or one set by hand):
+	// `dcrctl keys retire -- -Zx…` takes it after "--".
+	retire := a.mutationCmd("retire [--] KID", "Unpublish a key (never the active one), or discard the next key; put the kid after -- if it starts with -", cobra.ExactArgs(1),
 		func(args []string) engine.Options { return engine.Options{Retire: args[0]} })
 	cmd.AddCommand(list, rotate, retire)
 	return cmd

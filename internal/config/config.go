@@ -48,10 +48,13 @@ var Settings = []Setting{
 	{Key: "pushgateway_url", Env: []string{"PROM_PUSHGATEWAY_URL", "DCRCTL_PUSHGATEWAY_URL"}, Help: "optional"},
 	{Key: "pushgateway_job", Env: []string{"DCRCTL_PUSHGATEWAY_JOB"}, Default: "dcrctl_bootstrap"},
 	{Key: "admin_token", Env: []string{"BOOTSTRAP_ADMIN_TOKEN", "DCRCTL_ADMIN_TOKEN"}, Secret: true, Help: "renews a rejected RAT"},
-	{Key: "admin_rat_url", Env: []string{"DCRCTL_ADMIN_RAT_URL"}, Help: "URL template with {client_id}; default {idp_base_url}/admin/clients/{client_id}/registration-access-token"},
+	{Key: "admin_rat_url", Env: []string{"DCRCTL_ADMIN_RAT_URL"}, Help: "renewal URL: a template with {client_id} (admin-url recovery), or Keycloak's admin realm URL (default derived from IDP_BASE_URL); no default otherwise"},
+	{Key: "idp_preset", Env: []string{"DCRCTL_IDP_PRESET"}, Default: "generic", Help: "the IdP's dialect: " + strings.Join(PresetNames(), ", ")},
+	{Key: "rat_recovery", Env: []string{"DCRCTL_RAT_RECOVERY"}, Help: "how a rejected RAT is recovered: " + strings.Join(Recoveries, ", ") + " (default: the preset's; admin-url when DCRCTL_ADMIN_RAT_URL is set and the preset has none)"},
+	{Key: "open_registration", Env: []string{"DCRCTL_OPEN_REGISTRATION"}, Help: "true: register without an initial access token (default: the preset's)"},
 	{Key: "force_replace", Env: []string{"DCR_FORCE_REPLACE", "DCRCTL_FORCE_REPLACE"}, Default: "false", Help: "true: re-register"},
 	{Key: "registration_endpoint", Env: []string{"DCRCTL_REGISTRATION_ENDPOINT"}, Help: "skip discovery"},
-	{Key: "update_method", Env: []string{"DCRCTL_UPDATE_METHOD"}, Default: "put", Help: "put (RFC 7592) or patch"},
+	{Key: "update_method", Env: []string{"DCRCTL_UPDATE_METHOD"}, Help: "put (RFC 7592) or patch (default: the preset's)"},
 	{Key: "key_alg", Env: []string{"DCRCTL_KEY_ALG"}, Default: "RS256", Help: strings.Join(keys.Algorithms, ", ")},
 	{Key: "timeout", Env: []string{"DCRCTL_TIMEOUT"}, Default: "10s", Help: "per request"},
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
@@ -92,6 +95,10 @@ type Config struct {
 
 	AdminToken  string
 	AdminRATURL string
+
+	Preset           Preset
+	Recovery         string // one of Recoveries
+	OpenRegistration bool
 
 	UpdateMethod  string
 	Timeout       time.Duration
@@ -254,6 +261,9 @@ func Load(v *viper.Viper) (*Config, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if err := c.applyPreset(r); err != nil {
+		return nil, err
+	}
 	for _, u := range c.RedirectURIs {
 		if _, err := url.ParseRequestURI(u); err != nil {
 			return nil, &Error{Name: nameOf("redirect_uris"), Problem: fmt.Sprintf("%q is not an absolute URI", u)}
@@ -268,10 +278,14 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("update_method"), Problem: fmt.Sprintf("%q is not put or patch", c.UpdateMethod)}
 	case c.Timeout == 0:
 		return nil, &Error{Name: nameOf("timeout"), Problem: "must be more than 0"}
-	case c.AdminRATURL != "" && !strings.Contains(c.AdminRATURL, "{client_id}"):
+	case c.Recovery == RecoveryAdminURL && c.AdminRATURL == "":
+		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "is required with DCRCTL_RAT_RECOVERY=admin-url: dcrctl sends the admin token only to a renewal URL you configured"}
+	case c.Recovery == RecoveryAdminURL && !strings.Contains(c.AdminRATURL, "{client_id}"):
 		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "must contain {client_id}"}
 	case c.AdminRATURL != "" && CheckURL(strings.ReplaceAll(c.AdminRATURL, "{client_id}", "x")) != nil:
 		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: fmt.Sprintf("%q is not an absolute http(s) URL template", c.AdminRATURL)}
+	case c.Recovery == RecoveryKeycloak && c.AdminRATURL == "":
+		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "is required for Keycloak recovery when IDP_BASE_URL is not a realm URL (…/realms/NAME): set it to https://HOST/admin/realms/NAME"}
 	case c.IATTokenURL != "" && c.IATClientID == "":
 		return nil, &Error{Name: nameOf("iat_client_id"), Problem: "is required with DCRCTL_IAT_TOKEN_URL"}
 	case c.CAFile != "":
@@ -298,14 +312,50 @@ func (c *Config) RequireLocal() error {
 // HasIATSource reports whether a registration can get an initial access token.
 func (c *Config) HasIATSource() bool { return c.IAT != "" || c.IATTokenURL != "" }
 
-// AdminRATURLFor is the admin renewal URL for a client.
-func (c *Config) AdminRATURLFor(clientID string) string {
-	tmpl := c.AdminRATURL
-	if tmpl == "" {
-		tmpl = c.IdPBaseURL + "/admin/clients/{client_id}/registration-access-token"
+// applyPreset resolves DCRCTL_IDP_PRESET and the settings whose default is
+// the preset's: update method, open registration, RAT recovery.
+func (c *Config) applyPreset(r *reader) error {
+	name := strings.ToLower(r.str("idp_preset"))
+	p, ok := LookupPreset(name)
+	if !ok {
+		return &Error{Name: nameOf("idp_preset"), Problem: fmt.Sprintf("%q is not one of %s", name, strings.Join(PresetNames(), ", "))}
 	}
-	return strings.ReplaceAll(tmpl, "{client_id}", url.PathEscape(clientID))
+	c.Preset = p
+	if c.UpdateMethod == "" {
+		c.UpdateMethod = p.UpdateMethod
+	}
+	c.OpenRegistration = p.OpenRegistration
+	if r.str("open_registration") != "" {
+		c.OpenRegistration = r.boolean("open_registration")
+	}
+	c.Recovery = strings.ToLower(r.str("rat_recovery"))
+	switch {
+	case c.Recovery != "":
+	case p.Recovery == RecoveryNone && c.AdminRATURL != "":
+		c.Recovery = RecoveryAdminURL
+	default:
+		c.Recovery = p.Recovery
+	}
+	if !slices.Contains(Recoveries, c.Recovery) {
+		return &Error{Name: nameOf("rat_recovery"), Problem: fmt.Sprintf("%q is not one of %s", c.Recovery, strings.Join(Recoveries, ", "))}
+	}
+	if c.Recovery == RecoveryKeycloak && c.AdminRATURL == "" {
+		c.AdminRATURL = keycloakAdminBase(c.IdPBaseURL)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return nil
 }
+
+// AdminRATURLFor is the admin renewal URL for a client (admin-url recovery).
+func (c *Config) AdminRATURLFor(clientID string) string {
+	return strings.ReplaceAll(c.AdminRATURL, "{client_id}", url.PathEscape(clientID))
+}
+
+// HasRecovery reports whether a rejected RAT can be recovered at all with
+// this configuration (an admin token and a way to use it).
+func (c *Config) HasRecovery() bool { return c.Recovery != RecoveryNone }
 
 // Secrets lists the secret values in this config, for redaction.
 func (c *Config) Secrets() []string {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ type Report struct {
 	Outcome   string         `json:"outcome"` // unchanged, registered, re-registered, updated
 	DryRun    bool           `json:"dry_run"`
 	ClientID  string         `json:"client_id,omitempty"`
+	// RequestedClientID is DCR_CLIENT_ID when the IdP assigned another id
+	// (Hydra and Glewlwyd ignore the requested one).
+	RequestedClientID string `json:"requested_client_id,omitempty"`
 	ActiveKID string         `json:"active_kid,omitempty"`
 	Steps     []string       `json:"steps"`
 	JWKS      *keys.JWKSPlan `json:"jwks,omitempty"`
@@ -75,6 +79,9 @@ func (r *Report) String() string {
 		verb = "would do (dry run, nothing changed)"
 	}
 	fmt.Fprintf(&b, "client %s: %s\n", orNone(r.ClientID), r.Outcome)
+	if r.RequestedClientID != "" {
+		fmt.Fprintf(&b, "note: the IdP assigned client_id %s, not the requested %s (DCR_CLIENT_ID)\n", r.ClientID, r.RequestedClientID)
+	}
 	if len(r.Steps) > 0 {
 		fmt.Fprintf(&b, "dcrctl %s:\n", verb)
 		for _, s := range r.Steps {
@@ -123,7 +130,9 @@ type run struct {
 	pending *localKey
 	report  *Report
 
-	renewPlanned bool // a dry run has already planned a RAT renewal
+	renewPlanned bool   // a dry run has already planned a RAT renewal
+	noRotation   bool   // this run discards the pending key: make no new one
+	endpoint     string // the registration endpoint, once found
 }
 
 // PendingPath is where a key generated for rotation waits, private half on
@@ -163,7 +172,7 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	}
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
 	// Registration with no way to get an IAT fails here, before any request.
-	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil {
+	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
 		reason := "no cached credentials"
 		if st.HasCredentials() {
 			reason = "forced re-registration"
@@ -271,11 +280,7 @@ func (r *run) generateActive() error {
 	if r.st.ActiveKID != "" && r.st.HasCredentials() {
 		r.e.Log.Warn("signing key file missing; generating a new key (the old one cannot be recovered)", "path", r.cfg.SigningKeyPath, "lost_kid", r.st.ActiveKID)
 	}
-	signer, err := keys.Generate(r.cfg.KeyAlg)
-	if err != nil {
-		return err
-	}
-	tp, err := keys.Thumbprint(signer)
+	signer, tp, err := keys.GenerateWithKID(r.cfg.KeyAlg)
 	if err != nil {
 		return err
 	}
@@ -355,11 +360,37 @@ func (r *run) clientURI(ctx context.Context) (string, error) {
 	return r.st.RegistrationClientURI, r.save()
 }
 
+// registrationEndpoint is DCRCTL_REGISTRATION_ENDPOINT, else what discovery
+// finds. Where the IdP publishes no endpoint, the preset's path (Hydra's
+// /oauth2/register) is used; without a preset a document that lists none is
+// a configuration error, and the old helper's {IDP_BASE_URL}/api/oidc/register
+// is tried only when no document exists at all (never after a network
+// error, a timeout or a 5xx, which Discover returns as they are).
 func (r *run) registrationEndpoint(ctx context.Context) (string, error) {
 	if r.cfg.RegistrationEndpoint != "" {
 		return r.cfg.RegistrationEndpoint, nil
 	}
-	return r.e.IdP.Discover(ctx, r.cfg.IdPBaseURL)
+	if r.endpoint != "" {
+		return r.endpoint, nil
+	}
+	endpoint, err := r.e.IdP.Discover(ctx, r.cfg.IdPBaseURL)
+	var noEndpoint *idp.NoRegistrationEndpointError
+	var noDoc *idp.NoDiscoveryError
+	switch {
+	case err == nil:
+	case (errors.As(err, &noEndpoint) || errors.As(err, &noDoc)) && r.cfg.Preset.RegistrationPath != "":
+		endpoint = r.cfg.IdPBaseURL + r.cfg.Preset.RegistrationPath
+		r.e.Log.Info("discovery names no registration endpoint; using the preset's", "preset", r.cfg.Preset.Name, "url", endpoint)
+	case errors.As(err, &noEndpoint):
+		return "", &config.Error{Name: "DCRCTL_REGISTRATION_ENDPOINT", Problem: "is not set and " + err.Error() + ": set it to the IdP's registration URL, or choose the IdP's DCRCTL_IDP_PRESET"}
+	case errors.As(err, &noDoc):
+		endpoint = r.cfg.IdPBaseURL + "/api/oidc/register"
+		r.e.Log.Warn("no discovery document; falling back to the old helper's registration path (set DCRCTL_REGISTRATION_ENDPOINT to choose)", "url", endpoint, "tried", err.Error())
+	default:
+		return "", err
+	}
+	r.endpoint = endpoint
+	return endpoint, nil
 }
 
 // read is the RFC 7592 read, recovering a rejected RAT with the admin token.
@@ -376,8 +407,8 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 		return nil, errClientGone
 	case !idp.IsRejected(err):
 		return nil, err
-	case r.adminToken() == "":
-		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, nil)
+	case !r.canRecover():
+		return nil, r.ratRejected(err, nil)
 	}
 	if r.opts.DryRun {
 		// Nothing more can be read without the renewal the plan proposes.
@@ -387,57 +418,98 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 		r.report.step("then read the client again and apply what is due")
 		return nil, errPlanEndsHere
 	}
-	r.e.Log.Warn("registration access token rejected; renewing it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken))
+	r.e.Log.Warn("registration access token rejected; recovering it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken), "recovery", r.cfg.Recovery)
 	if renewErr := r.renewRAT(ctx); renewErr != nil {
-		if errors.Is(renewErr, errClientGone) {
-			return nil, renewErr
-		}
-		return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, renewErr)
+		return nil, r.ratRejected(err, renewErr)
 	}
 	reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
 	if err != nil {
 		if idp.IsRejected(err) {
-			return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, errors.New("the renewed token was rejected too"))
+			return nil, r.ratRejected(err, errors.New("the renewed token was rejected too"))
 		}
 		return nil, err
 	}
 	return reg, r.adoptRAT(reg.RAT)
 }
 
+// canRecover reports whether a rejected RAT can be recovered here: a
+// recovery path and an admin token to use on it.
+func (r *run) canRecover() bool { return r.cfg.HasRecovery() && r.adminToken() != "" }
+
+// ratRejected is the error for a RAT that stays rejected, with the remedy
+// that fits this configuration.
+func (r *run) ratRejected(cause, renewal error) error {
+	remedy := "set DCR_FORCE_REPLACE=true (or run `dcrctl register --force`) to register the client again; the old registration stays at the IdP until an administrator removes it"
+	switch {
+	case !r.cfg.HasRecovery():
+		remedy = fmt.Sprintf("the IdP (DCRCTL_IDP_PRESET=%s) offers dcrctl no way to re-issue a registration access token (DCRCTL_RAT_RECOVERY=none); ", r.cfg.Preset.Name) + remedy
+	case renewal == nil:
+		remedy = fmt.Sprintf("set BOOTSTRAP_ADMIN_TOKEN to recover it (DCRCTL_RAT_RECOVERY=%s), or ", r.cfg.Recovery) + remedy
+	}
+	return &RATRejectedError{ClientID: r.st.ClientID, Fingerprint: secret.Fingerprint(r.st.RegistrationAccessToken), Cause: cause, Renewal: renewal, Remedy: remedy}
+}
+
 func (r *run) adminToken() string { return firstNonEmpty(r.opts.AdminToken, r.cfg.AdminToken) }
 
-// renewRAT gets a fresh RAT from the admin endpoint and saves it.
+// renewRAT gets a fresh RAT by the configured recovery and saves it. The
+// report names the step only once it succeeded (or, in a dry run, as a plan).
 func (r *run) renewRAT(ctx context.Context) error {
 	token := r.adminToken()
-	if token == "" {
+	switch {
+	case !r.cfg.HasRecovery():
+		return r.ratRejected(errors.New("renewal requested"), fmt.Errorf("no recovery path is configured"))
+	case token == "":
 		return &config.Error{Name: "BOOTSTRAP_ADMIN_TOKEN", Problem: "is required to renew the registration access token"}
 	}
-	r.report.step("renew the registration access token with the bootstrap admin token")
-	if r.report.Outcome == "unchanged" {
-		r.report.Outcome = "updated"
-	}
+	const step = "renew the registration access token with the bootstrap admin token (%s)"
 	if r.opts.DryRun {
+		r.report.step(step, r.cfg.Recovery)
 		r.renewPlanned = true
+		r.markUpdated()
 		return nil
 	}
 	r.e.IdP.Redactor.Add(token)
-	rat, err := r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), token)
-	if idp.IsNotFound(err) {
-		// The admin endpoint does not know the client either: it is gone.
-		return errClientGone
+	var rat string
+	var err error
+	switch r.cfg.Recovery {
+	case config.RecoveryKeycloak:
+		rat, err = r.e.IdP.RenewRATKeycloak(ctx, r.cfg.AdminRATURL, r.st.ClientID, token)
+	case config.RecoveryManagementToken:
+		var uri string
+		if uri, err = r.clientURI(ctx); err == nil {
+			rat, err = r.e.IdP.RenewRATWithManagementToken(ctx, uri, token, r.intendedMetadata())
+		}
+	default:
+		rat, err = r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), token)
 	}
 	if err != nil {
 		return err
 	}
 	faults.Point("rat-renewed")
-	return r.adoptRAT(rat)
+	if err := r.adoptRAT(rat); err != nil {
+		return err
+	}
+	r.report.step(step, r.cfg.Recovery)
+	r.markUpdated()
+	return nil
+}
+
+func (r *run) markUpdated() {
+	if r.report.Outcome == "unchanged" {
+		r.report.Outcome = "updated"
+	}
 }
 
 // maintain reads the registration and applies what is due.
 func (r *run) maintain(ctx context.Context) error {
 	if r.opts.RenewRAT {
-		if err := r.renewRAT(ctx); err != nil && !errors.Is(err, errClientGone) {
-			return err
+		if err := r.renewRAT(ctx); err != nil {
+			var cfgErr *config.Error
+			var rejected *RATRejectedError
+			if errors.As(err, &cfgErr) || errors.As(err, &rejected) {
+				return err
+			}
+			return r.ratRejected(errors.New("renewal requested"), err)
 		}
 	}
 	reg, err := r.read(ctx)
@@ -462,9 +534,16 @@ func (r *run) maintain(ctx context.Context) error {
 		if err := r.checkRetire(reg.JWKS); err != nil {
 			return err
 		}
-		policy.Retire = []string{r.opts.Retire}
+		if r.pending != nil && r.opts.Retire == r.pending.rec.KID {
+			if err := r.discardPending(); err != nil {
+				return err
+			}
+		}
+		if keys.Find(reg.JWKS, r.opts.Retire) != nil {
+			policy.Retire = []string{r.opts.Retire}
+		}
 	}
-	if policy.RotationDue(r.active.info(), r.pending != nil, r.now) || (r.opts.Rotate && r.pending == nil) {
+	if !r.noRotation && (policy.RotationDue(r.active.info(), r.pending != nil, r.now) || (r.opts.Rotate && r.pending == nil)) {
 		if err := r.generatePending(reg.JWKS); err != nil {
 			return err
 		}
@@ -487,16 +566,40 @@ func (r *run) maintain(ctx context.Context) error {
 	return r.promoteIfReady(reg)
 }
 
-// checkRetire refuses to retire a key that is not published or still needed.
+// checkRetire refuses to retire a key that is not published or still
+// needed. The next key may be retired: that discards it (the way out when
+// an IdP keeps refusing the update that would publish it).
 func (r *run) checkRetire(published jwk.Set) error {
 	kid := r.opts.Retire
 	switch {
-	case keys.Find(published, kid) == nil:
-		return &RefusedError{Problem: fmt.Sprintf("key %q is not published by the IdP; published: %s", kid, kidList(keys.KIDs(published)))}
+	case r.pending != nil && kid == r.pending.rec.KID:
+		return nil
 	case kid == r.active.rec.KID:
 		return &RefusedError{Problem: fmt.Sprintf("key %q is the active signing key; rotate first, then retire it", kid)}
-	case r.pending != nil && kid == r.pending.rec.KID:
-		return &RefusedError{Problem: fmt.Sprintf("key %q is the next key, waiting to become the signing key", kid)}
+	case keys.Find(published, kid) == nil:
+		return &RefusedError{Problem: fmt.Sprintf("key %q is not published by the IdP; published: %s", kid, kidList(keys.KIDs(published)))}
+	}
+	return nil
+}
+
+// discardPending forgets the next key: its record, its PEM, and no new one
+// is made in this run. The state is written first, so a crash between the
+// two leaves an orphan .next file that loadPending never reads.
+func (r *run) discardPending() error {
+	kid := r.pending.rec.KID
+	r.report.step("discard the next key %q (never signed with)", kid)
+	r.markUpdated()
+	r.noRotation = true
+	r.st.PendingKID, r.pending = "", nil
+	if r.opts.DryRun {
+		return nil
+	}
+	r.forget([]keys.Drop{{KID: kid}})
+	if err := r.save(); err != nil {
+		return err
+	}
+	if err := os.Remove(PendingPath(r.cfg.SigningKeyPath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("discard pending key: %w", err)
 	}
 	return nil
 }
@@ -531,11 +634,7 @@ func (r *run) generatePending(published jwk.Set) error {
 		r.pending = &localKey{rec: state.Key{KID: "(new key)", CreatedAt: r.now}}
 		return nil
 	}
-	signer, err := keys.Generate(r.cfg.KeyAlg)
-	if err != nil {
-		return err
-	}
-	kid, err := keys.Thumbprint(signer)
+	signer, kid, err := keys.GenerateWithKID(r.cfg.KeyAlg)
 	if err != nil {
 		return err
 	}
@@ -576,12 +675,19 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	if r.cfg.UpdateMethod == "patch" {
 		updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, idp.Metadata{"jwks": set})
 	} else {
-		updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.st.ClientID, set))
+		updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
 	}
-	if err != nil {
-		if idp.IsRejected(err) {
-			return nil, ratRejected(r.st.ClientID, r.st.RegistrationAccessToken, err, nil)
+	var refused *idp.Error
+	switch {
+	case idp.IsRejected(err):
+		return nil, r.ratRejected(err, nil)
+	case errors.As(err, &refused):
+		pending := ""
+		if r.pending != nil {
+			pending = r.pending.rec.KID
 		}
+		return nil, &UpdateRefusedError{Cause: err, PendingKID: pending}
+	case err != nil:
 		return nil, err
 	}
 	faults.Point("jwks-accepted") // the IdP rotated the RAT; it is not saved yet
@@ -726,18 +832,7 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		// A fresh registration starts with the active key alone.
 		r.st.PendingKID, r.pending = "", nil
 	}
-	md := idp.Metadata{
-		"token_endpoint_auth_method": "private_key_jwt",
-		"grant_types":                r.cfg.GrantTypes,
-	}
-	if len(r.cfg.RedirectURIs) > 0 {
-		md["redirect_uris"] = r.cfg.RedirectURIs
-	}
-	for _, g := range r.cfg.GrantTypes {
-		if g == "authorization_code" {
-			md["response_types"] = []string{"code"}
-		}
-	}
+	md := r.intendedMetadata()
 	for k, v := range map[string]string{"client_id": r.cfg.ClientID, "client_profile": r.cfg.ClientProfile, "client_name": r.cfg.ClientName} {
 		if v != "" {
 			md[k] = v
@@ -756,16 +851,21 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		return err
 	}
 	md["jwks"] = set
-	iat, err := r.e.IAT.IAT(ctx)
-	if err != nil {
-		return err
-	}
-	r.e.IdP.Redactor.Add(iat)
 	endpoint, err := r.registrationEndpoint(ctx)
 	if err != nil {
 		return err
 	}
+	iat := "" // open registration: no Authorization header
+	if r.e.IAT != nil {
+		if iat, err = r.e.IAT.IAT(ctx); err != nil {
+			return err
+		}
+		r.e.IdP.Redactor.Add(iat)
+	}
 	reg, err := r.e.IdP.Register(ctx, endpoint, iat, md)
+	if idp.IsRejected(err) {
+		return &IATRejectedError{Cause: err, Open: iat == ""}
+	}
 	if err != nil {
 		return err
 	}
@@ -782,5 +882,26 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		return &idp.BadResponseError{Op: "register", URL: endpoint, Problem: "no registration_access_token (RFC 7592 §3 requires one); the client_id was saved, the client cannot be managed"}
 	}
 	r.e.Log.Info("client registered", "client_id", reg.ClientID, "kid", r.active.rec.KID, "rat", secret.Fingerprint(reg.RAT))
+	if r.cfg.ClientID != "" && reg.ClientID != r.cfg.ClientID {
+		r.report.RequestedClientID = r.cfg.ClientID
+		r.e.Log.Warn("the IdP assigned its own client_id, not DCR_CLIENT_ID; the state file holds the assigned one", "client_id", reg.ClientID, "requested", r.cfg.ClientID)
+	}
 	return nil
+}
+
+// intendedMetadata is what dcrctl itself means the registration to say,
+// laid over whatever the IdP returned in every update: the auth method,
+// grant types, response types and (when configured) redirect URIs.
+func (r *run) intendedMetadata() idp.Metadata {
+	md := idp.Metadata{
+		"token_endpoint_auth_method": "private_key_jwt",
+		"grant_types":                r.cfg.GrantTypes,
+	}
+	if len(r.cfg.RedirectURIs) > 0 {
+		md["redirect_uris"] = r.cfg.RedirectURIs
+	}
+	if slices.Contains(r.cfg.GrantTypes, "authorization_code") {
+		md["response_types"] = []string{"code"}
+	}
+	return md
 }

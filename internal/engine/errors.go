@@ -3,8 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-
-	"github.com/dcrctl/dcrctl/internal/secret"
 )
 
 // MissingIATError: a registration is needed and no initial access token can
@@ -18,23 +16,63 @@ func (e *MissingIATError) Error() string {
 }
 
 // RATRejectedError: the IdP refused the registration access token and it
-// could not be renewed. Exit 77.
+// could not be recovered. Exit 77. Remedy says what to do next.
 type RATRejectedError struct {
 	ClientID    string
 	Fingerprint string
 	Cause       error // the IdP's refusal
-	Renewal     error // the failed admin renewal, if one was tried
+	Renewal     error // the failed recovery, if one was tried
+	Remedy      string
+	// Note is what a write-ahead note or other local evidence says of how the
+	// RAT was lost, when dcrctl knows.
+	Note string
 }
 
 func (e *RATRejectedError) Error() string {
 	msg := fmt.Sprintf("the IdP rejected the registration access token (%s) of client %s: %v", e.Fingerprint, e.ClientID, e.Cause)
-	if e.Renewal != nil {
-		return msg + fmt.Sprintf("; renewal with BOOTSTRAP_ADMIN_TOKEN failed: %v; set DCR_FORCE_REPLACE=true to register the client again", e.Renewal)
+	if e.Note != "" {
+		msg += "; " + e.Note
 	}
-	return msg + "; set BOOTSTRAP_ADMIN_TOKEN to renew it through the admin endpoint, or DCR_FORCE_REPLACE=true to register the client again"
+	if e.Renewal != nil {
+		msg += fmt.Sprintf("; recovery failed: %v", e.Renewal)
+	}
+	return msg + "; " + e.Remedy
 }
 
 func (e *RATRejectedError) Unwrap() error { return e.Cause }
+
+// IATRejectedError: the IdP refused the registration (401/403): the initial
+// access token is missing, wrong, expired or lacks the scope. Exit 77.
+type IATRejectedError struct {
+	Cause error
+	Open  bool // no IAT was sent (DCRCTL_OPEN_REGISTRATION)
+}
+
+func (e *IATRejectedError) Error() string {
+	if e.Open {
+		return fmt.Sprintf("the IdP refused an open registration (no initial access token sent): %v; it requires one: set DCR_IAT, or DCRCTL_IAT_TOKEN_URL, DCRCTL_IAT_CLIENT_ID and DCRCTL_IAT_CLIENT_SECRET, and unset DCRCTL_OPEN_REGISTRATION", e.Cause)
+	}
+	return fmt.Sprintf("initial access token rejected: %v; check DCR_IAT (a static token may be one-time or expired), or DCRCTL_IAT_TOKEN_URL, DCRCTL_IAT_CLIENT_ID, DCRCTL_IAT_CLIENT_SECRET and DCRCTL_IAT_SCOPE (the token needs the IdP's registration scope)", e.Cause)
+}
+
+func (e *IATRejectedError) Unwrap() error { return e.Cause }
+
+// UpdateRefusedError: the IdP refused an update (400 and the like). The
+// pending key stays recorded and usable; nothing was lost. Exit 65.
+type UpdateRefusedError struct {
+	Cause      error
+	PendingKID string
+}
+
+func (e *UpdateRefusedError) Error() string {
+	msg := fmt.Sprintf("the IdP refused the update: %v", e.Cause)
+	if e.PendingKID != "" {
+		msg += fmt.Sprintf("; the next key %q stays recorded and is published on the next successful run; `dcrctl keys retire -- %s` discards it", e.PendingKID, e.PendingKID)
+	}
+	return msg
+}
+
+func (e *UpdateRefusedError) Unwrap() error { return e.Cause }
 
 // KeyMismatchError: the local private key and what the state or the IdP says
 // of the active kid disagree. Nothing is changed; an operator decides. Exit 65.
@@ -42,15 +80,14 @@ type KeyMismatchError struct{ Problem string }
 
 func (e *KeyMismatchError) Error() string { return e.Problem }
 
-func ratRejected(clientID, rat string, cause, renewal error) error {
-	return &RATRejectedError{ClientID: clientID, Fingerprint: secret.Fingerprint(rat), Cause: cause, Renewal: renewal}
-}
 
 // errPlanEndsHere: a dry run cannot see past a step it only plans (a RAT
 // renewal); the plan is complete up to there.
 var errPlanEndsHere = errors.New("plan ends here")
 
-// errClientGone: the IdP answered 404 for the client; it must be registered again.
+// errClientGone: the client's own registration_client_uri answered 404; it
+// must be registered again. Nothing else (a renewal URL's 404 least of all)
+// may conclude that.
 var errClientGone = errors.New("the IdP no longer knows the client")
 
 // RefusedError: an operator asked for something that would break the client

@@ -15,7 +15,7 @@ func TestUpdateBodyFollowsRFC7592(t *testing.T) {
 		"registration_access_token": "rat", "registration_client_uri": "https://idp/reg/bff",
 		"client_secret_expires_at": 0, "client_id_issued_at": 1, "jwks_uri": "https://x", "token_endpoint_auth_method": "private_key_jwt",
 	}
-	body := UpdateBody(current, "bff", jwk.NewSet())
+	body := UpdateBody(current, nil, "bff", jwk.NewSet())
 	for _, f := range []string{"client_secret", "registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at", "jwks_uri"} {
 		if _, ok := body[f]; ok {
 			t.Errorf("%s sent in an update", f)
@@ -26,6 +26,55 @@ func TestUpdateBodyFollowsRFC7592(t *testing.T) {
 	}
 	if _, ok := current["jwks"]; ok {
 		t.Error("UpdateBody changed its input")
+	}
+}
+
+// Glewlwyd returns token_endpoint_auth_method as a one-element array and
+// refuses it back in that shape; Hydra returns "metadata" and refuses it.
+func TestUpdateBodySendsSingleValuedMembersAsStringsAndLaysIntentOver(t *testing.T) {
+	var current Metadata
+	json.Unmarshal([]byte(`{"client_id":"c","token_endpoint_auth_method":["private_key_jwt"],"client_name":["bff"],
+		"redirect_uris":["https://old/cb"],"grant_types":["authorization_code"],"contacts":["a@b"],"metadata":{},"description":""}`), &current)
+	intended := Metadata{"redirect_uris": []string{"https://new/cb"}, "grant_types": []string{"authorization_code", "client_credentials"}}
+	body := UpdateBody(current, intended, "c", jwk.NewSet())
+	if body["token_endpoint_auth_method"] != "private_key_jwt" || body["client_name"] != "bff" {
+		t.Errorf("single-valued members not sent as strings: %#v %#v", body["token_endpoint_auth_method"], body["client_name"])
+	}
+	if got, ok := body["contacts"].([]any); !ok || len(got) != 1 {
+		t.Errorf("a list member (contacts) must stay a list: %#v", body["contacts"])
+	}
+	if _, ok := body["metadata"]; ok {
+		t.Error("Hydra's metadata member sent back")
+	}
+	if got, _ := body["redirect_uris"].([]string); len(got) != 1 || got[0] != "https://new/cb" {
+		t.Errorf("intended redirect_uris not laid over: %#v", body["redirect_uris"])
+	}
+	if body["description"] != "" {
+		t.Errorf("unknown members must be kept: %#v", body["description"])
+	}
+}
+
+func TestMetadataReadsEitherShape(t *testing.T) {
+	md := Metadata{"a": []any{"x"}, "b": "y", "c": []any{"x", "z"}}
+	if md.String("a") != "x" || md.String("b") != "y" || md.String("c") != "" || md.String("missing") != "" {
+		t.Errorf("String: %q %q %q", md.String("a"), md.String("b"), md.String("c"))
+	}
+	if got := md.Strings("c"); len(got) != 2 {
+		t.Errorf("Strings: %v", got)
+	}
+}
+
+func TestDiscoveryURLsForIssuersWithAndWithoutPath(t *testing.T) {
+	cases := map[string][]string{
+		"https://idp.test":              {"https://idp.test/.well-known/openid-configuration", "https://idp.test/.well-known/oauth-authorization-server"},
+		"https://idp.test/api/oidc/":    {"https://idp.test/api/oidc/.well-known/openid-configuration", "https://idp.test/.well-known/oauth-authorization-server/api/oidc"},
+		"https://kc.test/realms/bff-rm": {"https://kc.test/realms/bff-rm/.well-known/openid-configuration", "https://kc.test/.well-known/oauth-authorization-server/realms/bff-rm"},
+	}
+	for base, want := range cases {
+		got := DiscoveryURLs(base)
+		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("DiscoveryURLs(%q) = %v, want %v", base, got, want)
+		}
 	}
 }
 

@@ -2,11 +2,14 @@ package idp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/dcrctl/dcrctl/internal/config"
 )
 
 // IATSource yields the initial access token a registration presents.
@@ -34,7 +37,18 @@ func (c ClientCredentialsIAT) IAT(ctx context.Context) (string, error) {
 	if err != nil {
 		// RetrieveError's message embeds the response body; keep only the code.
 		if re, ok := err.(*oauth2.RetrieveError); ok {
-			return "", fmt.Errorf("idp: client-credentials grant at %s for the initial access token: HTTP %d %s", redactURL(c.Config.TokenURL), re.Response.StatusCode, re.ErrorCode)
+			problem := fmt.Sprintf("the token endpoint %s refused the client-credentials grant for the initial access token: HTTP %d %s", redactURL(c.Config.TokenURL), re.Response.StatusCode, re.ErrorCode)
+			// RFC 6749 §5.2: these codes mean the request as configured can
+			// never succeed; name the setting to fix (exit 78).
+			switch re.ErrorCode {
+			case "invalid_client":
+				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET", Problem: problem}
+			case "unauthorized_client":
+				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID", Problem: problem + " (the client may not use this grant)"}
+			case "invalid_scope":
+				return "", &config.Error{Name: "DCRCTL_IAT_SCOPE", Problem: problem}
+			}
+			return "", errors.New("idp: " + problem)
 		}
 		return "", fmt.Errorf("idp: client-credentials grant at %s for the initial access token: %w", redactURL(c.Config.TokenURL), err)
 	}

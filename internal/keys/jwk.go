@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -128,4 +129,26 @@ func privateMembers(jwksJSON []byte) error {
 		}
 	}
 	return nil
+}
+
+// GenerateWithKID makes a new key whose RFC 7638 thumbprint, its kid, does
+// not start with "-": one base64url thumbprint in 64 does, and such a kid
+// reads as a flag on every command line (`dcrctl keys retire -Zx…`). The
+// key is simply drawn again; 64 draws all starting with "-" has probability
+// 2^-384.
+func GenerateWithKID(alg string) (crypto.Signer, string, error) {
+	for range 64 {
+		signer, err := Generate(alg)
+		if err != nil {
+			return nil, "", err
+		}
+		tp, err := Thumbprint(signer)
+		if err != nil {
+			return nil, "", err
+		}
+		if !strings.HasPrefix(tp, "-") {
+			return signer, tp, nil
+		}
+	}
+	return nil, "", fmt.Errorf("could not draw a key whose kid does not start with \"-\"")
 }

@@ -308,7 +308,11 @@ func TestForceReplaceReRegisters(t *testing.T) {
 	assertKeyMatchesState(t, c)
 }
 
-func TestDeletedClientIsRegisteredAgain(t *testing.T) {
+// A 404 from the renewal URL says nothing about the client: only its own
+// registration_client_uri can. dcrctl must not re-register (that would orphan
+// the old client with its keys published); it stops with exit 77 and the
+// remedy, and DCR_FORCE_REPLACE then replaces it on purpose.
+func TestDeletedClientIsNotReRegisteredOnARenewal404(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
 	c := newClient(t, idp.URL)
 	c.env["DCR_CLIENT_ID"] = "bff-orders"
@@ -317,8 +321,8 @@ func TestDeletedClientIsRegisteredAgain(t *testing.T) {
 		t.Fatalf("desired client_id not used: %q", c.state().ClientID)
 	}
 	// Another party deletes the client with the RAT it also holds. The test IdP
-	// then answers 401 for the RAT (oidc-provider deletes it with the client);
-	// the admin endpoint answers 404 for the client, which means: register again.
+	// then answers 401 for the RAT (oidc-provider deletes it with the client)
+	// and the renewal route 404 for the client.
 	c.env["BOOTSTRAP_ADMIN_TOKEN"] = testenv.AdminToken
 	st := c.state()
 	req, _ := http.NewRequest(http.MethodDelete, st.RegistrationClientURI, nil)
@@ -327,10 +331,30 @@ func TestDeletedClientIsRegisteredAgain(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("delete: %v %v", err, resp)
 	}
-	res := c.mustRun(0, "bootstrap")
-	if !strings.Contains(res.Output(), "registering it again") {
-		t.Errorf("should say the client is gone and is registered again:\n%s", res.Output())
+	before, _ := os.ReadFile(c.statePath())
+	idp.ResetRequests(t)
+	res := c.mustRun(77, "bootstrap")
+	for _, want := range []string{"no registration access token renewal is available", "HTTP 404", "DCR_FORCE_REPLACE"} {
+		if !strings.Contains(res.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+		}
 	}
+	for _, r := range methods(idp.Requests(t)) {
+		if strings.HasPrefix(r, "POST /reg") {
+			t.Errorf("re-registered after a renewal 404: %v", r)
+		}
+	}
+	if after, _ := os.ReadFile(c.statePath()); string(after) != string(before) {
+		t.Error("state changed by a failed recovery")
+	}
+	res = c.mustRun(77, "rat", "renew", "--yes")
+	if strings.Contains(res.Stdout, "renew the registration access token") {
+		t.Errorf("rat renew reported a renewal that did not happen:\n%s", res.Stdout)
+	}
+
+	c.env["DCR_FORCE_REPLACE"] = "true"
+	c.mustRun(0, "bootstrap")
+	delete(c.env, "DCR_FORCE_REPLACE")
 	assertKeyMatchesState(t, c)
 }
 

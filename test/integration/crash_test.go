@@ -48,7 +48,7 @@ func TestCrashAtEveryStepRecovers(t *testing.T) {
 				}
 				delete(c.env, "DCRCTL_FAULT_KILL_AT")
 				res := c.mustRun(0, "bootstrap")
-				if point == "jwks-accepted" && !strings.Contains(res.Stderr, "renewing it with the bootstrap admin token") {
+				if point == "jwks-accepted" && !strings.Contains(res.Stderr, "recovering it with the bootstrap admin token") {
 					t.Errorf("a RAT rotated by the IdP but lost in the crash should be reported and renewed:\n%s", res.Stderr)
 				}
 				delete(c.env, "DCR_FORCE_REPLACE")

@@ -39,6 +39,9 @@ func newClient(t *testing.T, idpURL string) *client {
 		"BFF_CLIENT_CRED_PATH":  filepath.Join(dir, "client.json"),
 		"DCRCTL_RETRY_DEADLINE": "15s",
 		"DCRCTL_TIMEOUT":        "5s",
+		// The test IdP's renewal route (server.mjs glue): dcrctl has no
+		// default renewal URL, it sends the admin token only where told.
+		"DCRCTL_ADMIN_RAT_URL": idpURL + "/admin/clients/{client_id}/registration-access-token",
 	}}
 	for _, s := range []string{testenv.IAT, testenv.AdminToken, testenv.IATSecret} {
 		c.secrets[s] = true
