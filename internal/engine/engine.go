@@ -56,15 +56,15 @@ type Options struct {
 
 // Report says what an operation did, or with DryRun would do.
 type Report struct {
-	Outcome   string         `json:"outcome"` // unchanged, registered, re-registered, updated
-	DryRun    bool           `json:"dry_run"`
-	ClientID  string         `json:"client_id,omitempty"`
+	Outcome  string `json:"outcome"` // unchanged, registered, re-registered, updated
+	DryRun   bool   `json:"dry_run"`
+	ClientID string `json:"client_id,omitempty"`
 	// RequestedClientID is DCR_CLIENT_ID when the IdP assigned another id
 	// (Hydra and Glewlwyd ignore the requested one).
-	RequestedClientID string `json:"requested_client_id,omitempty"`
-	ActiveKID string         `json:"active_kid,omitempty"`
-	Steps     []string       `json:"steps"`
-	JWKS      *keys.JWKSPlan `json:"jwks,omitempty"`
+	RequestedClientID string         `json:"requested_client_id,omitempty"`
+	ActiveKID         string         `json:"active_kid,omitempty"`
+	Steps             []string       `json:"steps"`
+	JWKS              *keys.JWKSPlan `json:"jwks,omitempty"`
 }
 
 func (r *Report) step(format string, args ...any) {

@@ -80,7 +80,6 @@ type KeyMismatchError struct{ Problem string }
 
 func (e *KeyMismatchError) Error() string { return e.Problem }
 
-
 // errPlanEndsHere: a dry run cannot see past a step it only plans (a RAT
 // renewal); the plan is complete up to there.
 var errPlanEndsHere = errors.New("plan ends here")
