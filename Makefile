@@ -10,12 +10,16 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
 
 # Everything the tests need on this machine: the test IdP's node packages
-# (from the committed lock file) and Debian's prometheus-pushgateway and tmux.
+# (from the committed lock file), Debian's prometheus-pushgateway, tmux,
+# sqlite3 and glewlwyd (its own service blocked), and Ory Hydra built from
+# the Go module proxy (cached by version in ~/.cache/dcrctl-test).
 test-deps:
 	@command -v node >/dev/null && command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
 	@command -v prometheus-pushgateway >/dev/null || scripts/apt-install.sh prometheus-pushgateway
 	@command -v tmux >/dev/null || scripts/apt-install.sh tmux
+	@command -v glewlwyd >/dev/null && command -v sqlite3 >/dev/null || scripts/install-glewlwyd.sh
 	@[ -d test/idp/node_modules/oidc-provider ] || (cd test/idp && npm ci --no-audit --no-fund)
+	@scripts/build-hydra.sh >/dev/null
 
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -5,7 +5,7 @@
 # the install (Debian policy, invoke-rc.d). The tests start their own
 # instance on 127.0.0.1 with a throw-away sqlite database.
 set -euo pipefail
-command -v glewlwyd >/dev/null && exit 0
+command -v glewlwyd >/dev/null && command -v sqlite3 >/dev/null && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 policy=/usr/sbin/policy-rc.d
@@ -23,3 +23,9 @@ $SUDO apt-get install -y -qq --no-install-recommends glewlwyd sqlite3 >/dev/null
 # Belt and braces: if a service manager started it anyway, stop it.
 if command -v systemctl >/dev/null && systemctl is-active --quiet glewlwyd 2>/dev/null; then $SUDO systemctl stop glewlwyd || true; fi
 pkill -x glewlwyd 2>/dev/null || true
+# Nothing of glewlwyd's may listen beyond loopback after the install.
+if command -v ss >/dev/null && ss -ltnpH 2>/dev/null | grep glewlwyd | awk '$4 !~ /^(127\.|\[::1\])/' | grep -q .; then
+  echo "install-glewlwyd: glewlwyd listens beyond loopback after the install:" >&2
+  ss -ltnp | grep glewlwyd >&2
+  exit 1
+fi

@@ -40,7 +40,11 @@ func (c ClientCredentialsIAT) IAT(ctx context.Context) (string, error) {
 			problem := fmt.Sprintf("the token endpoint %s refused the client-credentials grant for the initial access token: HTTP %d %s", redactURL(c.Config.TokenURL), re.Response.StatusCode, re.ErrorCode)
 			// RFC 6749 §5.2: these codes mean the request as configured can
 			// never succeed; name the setting to fix (exit 78).
-			switch re.ErrorCode {
+			code := re.ErrorCode
+			if code == "" && (re.Response.StatusCode == http.StatusUnauthorized || re.Response.StatusCode == http.StatusForbidden) {
+				code = "invalid_client" // Glewlwyd answers a wrong secret with a bare 403
+			}
+			switch code {
 			case "invalid_client":
 				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET", Problem: problem}
 			case "unauthorized_client":
