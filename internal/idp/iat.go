@@ -40,11 +40,12 @@ func (c ClientCredentialsIAT) IAT(ctx context.Context) (string, error) {
 			problem := fmt.Sprintf("the token endpoint %s refused the client-credentials grant for the initial access token: HTTP %d %s", redactURL(c.Config.TokenURL), re.Response.StatusCode, re.ErrorCode)
 			// RFC 6749 §5.2: these codes mean the request as configured can
 			// never succeed; name the setting to fix (exit 78).
-			code := re.ErrorCode
-			if code == "" && (re.Response.StatusCode == http.StatusUnauthorized || re.Response.StatusCode == http.StatusForbidden) {
-				code = "invalid_client" // Glewlwyd answers a wrong secret with a bare 403
+			if re.ErrorCode == "" && (re.Response.StatusCode == http.StatusUnauthorized || re.Response.StatusCode == http.StatusForbidden) {
+				// Glewlwyd answers a wrong secret and an unknown scope alike,
+				// with a bare 403: name every setting that can cause it.
+				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET/DCRCTL_IAT_SCOPE", Problem: problem + "(no OAuth error code: the client, its secret or the scope is wrong)"}
 			}
-			switch code {
+			switch re.ErrorCode {
 			case "invalid_client":
 				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET", Problem: problem}
 			case "unauthorized_client":

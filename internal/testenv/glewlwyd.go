@@ -117,7 +117,7 @@ database={ type="sqlite3" path="%s" };
 			// Without it the token endpoint refuses every client_assertion
 			// ("unauthorized request parameter"), private_key_jwt included.
 			"request-parameter-allow": true,
-			"allowed-scope":       []string{"openid", glewlwydAPIScope, glewlwydIATScope},
+			"allowed-scope":           []string{"openid", glewlwydAPIScope, glewlwydIATScope},
 		},
 	})
 	admin.call(t, http.MethodPost, "/api/client/", map[string]any{

@@ -380,3 +380,117 @@ func assertNoRegistration(t *testing.T, srv *testenv.Server) {
 		}
 	}
 }
+
+// Hydra's discovery lists no registration_endpoint. Without a preset that is
+// a configuration error naming DCRCTL_REGISTRATION_ENDPOINT, found before the
+// registration is sent anywhere; with it set, or the hydra preset, it works.
+func TestHydraDiscoveryWithoutRegistrationEndpoint(t *testing.T) {
+	srv := testenv.StartHydra(t)
+	c := newServerClient(t, srv)
+	delete(c.env, "DCRCTL_IDP_PRESET")
+
+	res := c.mustRun(78, "bootstrap")
+	if !strings.Contains(res.Stderr, "DCR_IAT") {
+		t.Errorf("no IAT and no open registration: must name DCR_IAT:\n%s", res.Stderr)
+	}
+	if got := srv.Requests(t); len(got) != 0 {
+		t.Errorf("requests sent before the missing IAT was reported: %v", methods(got))
+	}
+
+	c.env["DCRCTL_OPEN_REGISTRATION"] = "true"
+	res = c.mustRun(78, "bootstrap")
+	for _, want := range []string{"DCRCTL_REGISTRATION_ENDPOINT", "lists no registration_endpoint"} {
+		if !strings.Contains(res.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+		}
+	}
+	assertNoRegistration(t, srv)
+
+	c.env["DCRCTL_REGISTRATION_ENDPOINT"] = srv.BaseURL + "/oauth2/register"
+	c.mustRun(0, "bootstrap")
+	assertTokenWorks(t, srv, c, c.activeKey())
+}
+
+// Errors of the initial access token name the settings at fault: a token
+// the IdP refuses is exit 77, a token endpoint that refuses the configured
+// client or scope is a configuration error, exit 78.
+func TestGlewlwydInitialAccessTokenErrors(t *testing.T) {
+	srv := testenv.StartGlewlwyd(t)
+	cases := []struct {
+		name string
+		env  map[string]string
+		code int
+		want []string
+	}{
+		{"static IAT refused", map[string]string{"DCR_IAT": "not-an-iat-the-idp-issued", "DCRCTL_IAT_TOKEN_URL": ""}, 77, []string{"initial access token rejected", "DCR_IAT"}},
+		// Glewlwyd says no more than a bare 403 to both.
+		{"unknown scope", map[string]string{"DCRCTL_IAT_SCOPE": "no-such-scope"}, 78, []string{"DCRCTL_IAT_SCOPE", "no OAuth error code"}},
+		{"wrong secret", map[string]string{"DCRCTL_IAT_CLIENT_SECRET": "wrong-gateway-secret"}, 78, []string{"DCRCTL_IAT_CLIENT_SECRET"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newServerClient(t, srv)
+			c.secrets["wrong-gateway-secret"] = true
+			for k, v := range tc.env {
+				if v == "" {
+					delete(c.env, k)
+				} else {
+					c.env[k] = v
+				}
+			}
+			res := c.mustRun(tc.code, "bootstrap")
+			for _, want := range tc.want {
+				if !strings.Contains(res.Stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+				}
+			}
+			if c.state().ClientID != "" {
+				t.Error("a client was recorded")
+			}
+		})
+	}
+}
+
+// oidc-provider names the error: invalid_client names the client settings.
+// An unknown scope it drops silently, so the token it issues is refused at
+// registration (exit 77), and that message names DCRCTL_IAT_SCOPE too.
+func TestIATTokenEndpointErrorsNameTheSetting(t *testing.T) {
+	srv := testenv.OIDCProvider(t)
+	for _, tc := range []struct {
+		env, value string
+		code       int
+		want       string
+	}{
+		{"DCRCTL_IAT_SCOPE", "no-such-scope", 77, "DCRCTL_IAT_SCOPE (the token needs the IdP's registration scope)"},
+		{"DCRCTL_IAT_CLIENT_SECRET", "wrong-gateway-secret", 78, "config: DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET:"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			c := newServerClient(t, srv)
+			c.secrets[tc.value] = true
+			delete(c.env, "DCR_IAT")
+			c.env["DCRCTL_IAT_TOKEN_URL"] = srv.TokenEndpoint(t)
+			c.env["DCRCTL_IAT_CLIENT_ID"] = testenv.IATClient
+			c.env["DCRCTL_IAT_CLIENT_SECRET"] = testenv.IATSecret
+			c.env[tc.env] = tc.value
+			if res := c.mustRun(tc.code, "bootstrap"); !strings.Contains(res.Stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, res.Stderr)
+			}
+		})
+	}
+}
+
+// Glewlwyd's discovery lives under its issuer path. Given only the origin,
+// no document exists anywhere dcrctl looks, and the old helper's
+// {IDP_BASE_URL}/api/oidc/register is used — said at WARN with the URL.
+func TestGlewlwydFallbackToTheOldHelpersPathIsSaid(t *testing.T) {
+	srv := testenv.StartGlewlwyd(t)
+	c := newServerClient(t, srv)
+	origin := strings.TrimSuffix(srv.BaseURL, "/api/oidc")
+	c.env["IDP_BASE_URL"] = origin
+	delete(c.env, "DCRCTL_IDP_PRESET")
+	res := c.mustRun(0, "bootstrap")
+	if !regexpLine(res.Stderr, `{"time"`, "falling back") || !strings.Contains(res.Stderr, origin+"/api/oidc/register") {
+		t.Errorf("the fallback must be logged at WARN with its URL:\n%s", res.Stderr)
+	}
+	assertTokenWorks(t, srv, c, c.activeKey())
+}
