@@ -124,3 +124,38 @@ func (c *cachedTool) get(t testing.TB) string {
 	}
 	return c.path
 }
+
+// Emulations of IdPs that cannot run here, each built on the real
+// oidc-provider (test/idp/server.mjs, IDP_EMULATE) with the product's
+// documented routes, status codes and RAT behaviour.
+var Emulations = []struct {
+	Name  string
+	Start func(testing.TB) *Server
+}{
+	{"keycloak", emulation("keycloak", func(url string) map[string]string {
+		// The admin token is an admin bearer token for Keycloak's admin REST API.
+		return map[string]string{"DCRCTL_ADMIN_RAT_URL": url + "/admin/realms/test"}
+	})},
+	{"gravitee", emulation("gravitee", nil)},
+	{"curity", emulation("curity", nil)},
+}
+
+func emulation(product string, env func(url string) map[string]string) func(testing.TB) *Server {
+	return func(t testing.TB) *Server {
+		idp := StartEmulation(t, product)
+		srv := &Server{
+			Name:          product,
+			BaseURL:       idp.URL,
+			Env:           map[string]string{"DCRCTL_IDP_PRESET": product},
+			Recovery:      true,
+			KeepsClientID: true,
+			counter:       idp,
+		}
+		if env != nil {
+			for k, v := range env(idp.URL) {
+				srv.Env[k] = v
+			}
+		}
+		return srv
+	}
+}

@@ -62,7 +62,14 @@ func FreePort(t testing.TB) int {
 
 // StartIdP starts the test IdP on port (0: any free one) and waits until it
 // listens. It is stopped when the test ends.
-func StartIdP(t testing.TB, port int) *IdP {
+func StartIdP(t testing.TB, port int) *IdP { return startIdP(t, port, "") }
+
+// StartEmulation starts the test IdP switched into an emulation of a product
+// that cannot run here (IDP_EMULATE in test/idp/server.mjs): keycloak,
+// gravitee or curity.
+func StartEmulation(t testing.TB, product string) *IdP { return startIdP(t, 0, product) }
+
+func startIdP(t testing.TB, port int, emulate string) *IdP {
 	t.Helper()
 	dir := filepath.Join(RepoRoot(), "test", "idp")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
@@ -76,6 +83,7 @@ func StartIdP(t testing.TB, port int) *IdP {
 		"IDP_ADMIN_TOKEN="+AdminToken,
 		"IDP_IAT_CLIENT_ID="+IATClient,
 		"IDP_IAT_CLIENT_SECRET="+IATSecret,
+		"IDP_EMULATE="+emulate,
 	)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -10,6 +10,11 @@
 //   IDP_IAT_CLIENT_ID / IDP_IAT_CLIENT_SECRET
 //                        a client allowed the client-credentials grant with scope
 //                        dcr_admin, whose access token is accepted as an IAT (Gravitee APIM style)
+//   IDP_EMULATE          keycloak | gravitee | curity: switch on an emulation of that
+//                        product's documented registration routes, status codes and
+//                        RAT behaviour (see the emulate* functions; sources cited there).
+//                        These products cannot run here; the real provider underneath
+//                        still does every registration, read, update and token.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -19,6 +24,19 @@ const staticIAT = process.env.IDP_IAT ?? 'demo-initial-access-token';
 const adminToken = process.env.IDP_ADMIN_TOKEN ?? 'demo-bootstrap-admin-token';
 const iatClientID = process.env.IDP_IAT_CLIENT_ID ?? 'gateway';
 const iatClientSecret = process.env.IDP_IAT_CLIENT_SECRET ?? 'gateway-secret-for-tests-only';
+const emulate = process.env.IDP_EMULATE ?? '';
+
+// Where registration lives: oidc-provider's default, or the emulated product's path.
+const registrationPaths = {
+  // Keycloak: POST /realms/{realm}/clients-registrations/openid-connect, management on …/{clientId}
+  // (Keycloak Server Admin guide, "Client Registration Service").
+  keycloak: '/realms/test/clients-registrations/openid-connect',
+  // Gravitee AM: POST /{domain}/oidc/register, GET|PUT|PATCH|DELETE …/register/{client_id}
+  // (Gravitee AM docs, "Dynamic Client Registration").
+  gravitee: '/test/oidc/register',
+};
+const regPath = registrationPaths[emulate] ?? '/reg';
+const clientPath = new RegExp(`^${regPath}/([^/]+)$`);
 
 // Requests seen, for tests and benchmarks that count what dcrctl sent (the IdP's
 // own word, not dcrctl's). Admin routes are not counted.
@@ -32,9 +50,10 @@ function startProvider(issuer) {
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
-      scope: 'dcr_admin',
+      scope: 'dcr_admin dcrm',
     }],
-    scopes: ['openid', 'offline_access', 'dcr_admin'],
+    scopes: ['openid', 'offline_access', 'dcr_admin', 'dcrm'],
+    routes: { registration: regPath },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -63,7 +82,7 @@ function startProvider(issuer) {
   // Glue (Gravitee APIM style): a client-credentials access token with scope
   // dcr_admin is accepted as the initial access token.
   provider.use(async (ctx, next) => {
-    if (ctx.method === 'POST' && ctx.path === '/reg') {
+    if (ctx.method === 'POST' && ctx.path === regPath) {
       const token = bearer(ctx);
       if (token && token !== staticIAT) {
         const cc = await provider.ClientCredentials.find(token);
@@ -78,7 +97,7 @@ function startProvider(issuer) {
   // Glue (Gravitee AM style PATCH dialect): a partial update on the client URI is
   // merged into the stored metadata and handled as the RFC 7592 PUT it stands for.
   provider.use(async (ctx, next) => {
-    const m = ctx.method === 'PATCH' && ctx.path.match(/^\/reg\/([^/]+)$/);
+    const m = ctx.method === 'PATCH' && ctx.path.match(clientPath);
     if (!m) return next();
     const chunks = [];
     for await (const chunk of ctx.req) chunks.push(chunk);
@@ -98,6 +117,12 @@ function startProvider(issuer) {
     ctx.request.body = merged;
     return next();
   });
+
+  if (emulate === 'keycloak') emulateKeycloak(provider);
+  if (emulate === 'gravitee') emulateManagementToken(provider, 'dcr_admin');
+  if (emulate === 'gravitee') emulateGraviteeForbidden(provider);
+  if (emulate === 'curity') emulateManagementToken(provider, 'dcrm');
+  if (emulate === 'curity') emulateCurityRotationOnRead(provider);
 
   // Glue (the admin recovery real IdPs offer, e.g. Keycloak's registration-access-token
   // endpoint): mint a fresh registration access token for a client.
@@ -124,6 +149,95 @@ function startProvider(issuer) {
     return undefined;
   });
   return provider;
+}
+
+// Keycloak's admin REST API recovery, as `kcreg update-token` uses it
+// (Keycloak admin REST API: GET /admin/realms/{realm}/clients?clientId=…,
+// POST /admin/realms/{realm}/clients/{id}/registration-access-token, whose
+// answer is a ClientRepresentation carrying registrationAccessToken). The
+// internal id is a UUID distinct from the clientId, as in Keycloak.
+function emulateKeycloak(provider) {
+  const internalIds = new Map(); // clientId -> internal id
+  const idFor = (clientId) => {
+    if (!internalIds.has(clientId)) internalIds.set(clientId, crypto.randomUUID());
+    return internalIds.get(clientId);
+  };
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/admin/realms/test/clients' && ctx.method === 'GET') {
+      if (bearer(ctx) !== adminToken) return deny(ctx);
+      const clientId = ctx.query.clientId;
+      const client = clientId && await provider.Client.find(clientId);
+      ctx.body = client ? [{ id: idFor(clientId), clientId }] : [];
+      return undefined;
+    }
+    const m = ctx.path.match(/^\/admin\/realms\/test\/clients\/([^/]+)\/registration-access-token$/);
+    if (!m) return next();
+    if (ctx.method !== 'POST') { ctx.status = 405; return undefined; }
+    if (bearer(ctx) !== adminToken) return deny(ctx);
+    const clientId = [...internalIds].find(([, id]) => id === m[1])?.[0];
+    if (!clientId || !await provider.Client.find(clientId)) {
+      ctx.status = 404;
+      ctx.body = { error: 'Could not find client' };
+      return undefined;
+    }
+    const rat = new provider.RegistrationAccessToken({ clientId });
+    ctx.body = { id: m[1], clientId, registrationAccessToken: await rat.save() };
+    return undefined;
+  });
+}
+
+// A token with the management scope (Gravitee AM: dcr_admin; Curity: dcrm),
+// from the client-credentials grant, manages any client on its
+// registration_client_uri without that client's RAT (Gravitee AM DCR docs;
+// Curity "Dynamic Client Registration Management"). Emulated by presenting
+// a freshly minted RAT for the client in its place; the provider then
+// answers as it does to any RAT (an update rotates it and returns the new one).
+function emulateManagementToken(provider, scope) {
+  provider.use(async (ctx, next) => {
+    const m = ctx.path.match(clientPath);
+    const token = m && bearer(ctx);
+    if (token) {
+      const cc = await provider.ClientCredentials.find(token);
+      if (cc && !cc.isExpired && cc.scope?.split(' ').includes(scope)) {
+        const clientId = decodeURIComponent(m[1]);
+        if (await provider.Client.find(clientId)) {
+          const rat = await new provider.RegistrationAccessToken({ clientId }).save();
+          ctx.req.headers.authorization = `Bearer ${rat}`;
+        }
+      }
+    }
+    return next();
+  });
+}
+
+// Gravitee AM answers a wrong or dead RAT with 403 registration_forbidden,
+// not RFC 7592's 401 (REFERENCES.md; Gravitee AM DCR endpoint source).
+function emulateGraviteeForbidden(provider) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (clientPath.test(ctx.path) && ctx.status === 401) {
+      ctx.status = 403;
+      ctx.body = { error: 'registration_forbidden', error_description: 'Not allowed to access this client' };
+      ctx.remove('WWW-Authenticate');
+    }
+  });
+}
+
+// Curity rotates the RAT on every read too, not only on updates (Curity
+// "DCR management": each GET response carries a new
+// registration_access_token and the old one is revoked).
+function emulateCurityRotationOnRead(provider) {
+  provider.use(async (ctx, next) => {
+    const m = ctx.method === 'GET' && ctx.path.match(clientPath);
+    const presented = m && bearer(ctx);
+    await next();
+    if (!m || ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
+    const clientId = decodeURIComponent(m[1]);
+    const old = await provider.RegistrationAccessToken.find(presented);
+    if (old) await old.destroy();
+    const rat = await new provider.RegistrationAccessToken({ clientId }).save();
+    ctx.body = { ...ctx.body, registration_access_token: rat };
+  });
 }
 
 function bearer(ctx) {

@@ -142,7 +142,8 @@ func (c *client) assertNoSecretsPrinted() {
 }
 
 // registration reads the client as the IdP holds it, with the cached RAT
-// (test code's own GET; the test IdP does not rotate the RAT on GET).
+// (test code's own GET). Where a read rotates the RAT (the Curity
+// emulation) the new one is saved, as dcrctl itself would.
 func (c *client) registration() map[string]any {
 	c.t.Helper()
 	st := c.state()
@@ -159,6 +160,11 @@ func (c *client) registration() map[string]any {
 	var md map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&md); err != nil {
 		c.t.Fatal(err)
+	}
+	if rat, _ := md["registration_access_token"].(string); rat != "" && rat != st.RegistrationAccessToken {
+		st.RegistrationAccessToken = rat
+		c.writeState(st)
+		c.secrets[rat] = true
 	}
 	return md
 }
