@@ -494,3 +494,51 @@ func TestGlewlwydFallbackToTheOldHelpersPathIsSaid(t *testing.T) {
 	}
 	assertTokenWorks(t, srv, c, c.activeKey())
 }
+
+// The behaviour test/README.md records for each real server, checked: what
+// a GET echoes, whether an update rotates the RAT, and whether the old RAT
+// dies with it.
+func TestServerBehaviourAsDocumented(t *testing.T) {
+	want := map[string]struct{ getEchoesRAT, updateRotates bool }{
+		"oidc-provider": {getEchoesRAT: true, updateRotates: true}, // the same RAT, not a new one
+		"glewlwyd":      {getEchoesRAT: false, updateRotates: false},
+		"hydra":         {getEchoesRAT: false, updateRotates: true},
+	}
+	forEachIdP(t, func(t *testing.T, srv *testenv.Server) {
+		c := newServerClient(t, srv)
+		c.mustRun(0, "bootstrap")
+		first := c.state()
+		status, md := rawGet(t, first.RegistrationClientURI, first.RegistrationAccessToken)
+		if status != http.StatusOK {
+			t.Fatalf("GET: HTTP %d", status)
+		}
+		if _, echoed := md["registration_access_token"]; echoed != want[srv.Name].getEchoesRAT {
+			t.Errorf("GET echoes the RAT: %v", echoed)
+		}
+		c.mustRun(0, "keys", "rotate", "--yes")
+		rotated := c.state().RegistrationAccessToken != first.RegistrationAccessToken
+		if rotated != want[srv.Name].updateRotates {
+			t.Errorf("update rotated the RAT: %v", rotated)
+		}
+		if oldStatus, _ := rawGet(t, first.RegistrationClientURI, first.RegistrationAccessToken); rotated && oldStatus != http.StatusUnauthorized {
+			t.Errorf("the old RAT after rotation: HTTP %d, want 401", oldStatus)
+		}
+		if deadStatus, _ := rawGet(t, first.RegistrationClientURI, revokedRAT); deadStatus != http.StatusUnauthorized {
+			t.Errorf("a RAT the IdP never issued: HTTP %d, want 401", deadStatus)
+		}
+	})
+}
+
+func rawGet(t *testing.T, uri, rat string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, uri, nil)
+	req.Header.Set("Authorization", "Bearer "+rat)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var md map[string]any
+	json.NewDecoder(resp.Body).Decode(&md)
+	return resp.StatusCode, md
+}
