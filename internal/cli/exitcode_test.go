@@ -32,6 +32,9 @@ func TestExitCodes(t *testing.T) {
 		{&state.CorruptError{Path: "p", Err: errors.New("x")}, ExitDataErr},
 		{&keys.PEMError{Path: "p", Problem: "x"}, ExitDataErr},
 		{&engine.KeyMismatchError{Problem: "x"}, ExitDataErr},
+		{&engine.UpdateRefusedError{Cause: &idp.Error{Status: 400}}, ExitDataErr},
+		{&engine.IATRejectedError{Cause: &idp.Error{Status: 401}}, ExitNoPerm},
+		{&engine.RATRejectedError{Cause: &idp.Error{Status: 401}, Renewal: &idp.RenewalUnavailableError{Cause: &idp.Error{Status: 404}}}, ExitNoPerm},
 	}
 	for _, tc := range cases {
 		if got := ExitCode(tc.err); got != tc.want {

@@ -94,6 +94,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"DCR_REDIRECT_URIS":         "not-a-uri",
 		"PROM_PUSHGATEWAY_URL":      "pushgateway:9091",
 		"DCRCTL_CA_FILE":            "/does/not/exist.pem",
+		"DCRCTL_IDP_PRESET":         "okta",
+		"DCRCTL_RAT_RECOVERY":       "ask-nicely",
+		"DCRCTL_OPEN_REGISTRATION":  "perhaps",
 	}
 	for env, value := range cases {
 		t.Run(env, func(t *testing.T) {
@@ -143,5 +146,54 @@ func TestExampleConfigFileLoadsAndEnvWins(t *testing.T) {
 	t.Setenv("BFF_CLIENT_CRED_PATH", "/env/client.json")
 	if c, _ := Load(v); c.StatePath != "/env/client.json" {
 		t.Errorf("env did not win over the file: %s", c.StatePath)
+	}
+}
+
+func TestPresetsSetDefaultsAndExplicitSettingsWin(t *testing.T) {
+	load := func(env map[string]string) *Config {
+		t.Helper()
+		clearEnv(t)
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		c, err := Load(New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := load(nil); c.Preset.Name != "generic" || c.Recovery != RecoveryNone || c.OpenRegistration || c.UpdateMethod != "put" || c.AdminRATURL != "" {
+		t.Errorf("generic: no default renewal URL and no recovery: %+v", c)
+	}
+	if c := load(map[string]string{"DCRCTL_ADMIN_RAT_URL": "https://idp.test/a/{client_id}"}); c.Recovery != RecoveryAdminURL {
+		t.Errorf("a renewal URL selects admin-url recovery: %q", c.Recovery)
+	}
+	if c := load(map[string]string{"DCRCTL_IDP_PRESET": "hydra"}); !c.OpenRegistration || c.Recovery != RecoveryNone || c.Preset.RegistrationPath != "/oauth2/register" {
+		t.Errorf("hydra: %+v", c)
+	}
+	if c := load(map[string]string{"DCRCTL_IDP_PRESET": "hydra", "DCRCTL_OPEN_REGISTRATION": "false"}); c.OpenRegistration {
+		t.Error("DCRCTL_OPEN_REGISTRATION=false must win over the preset")
+	}
+	if c := load(map[string]string{"DCRCTL_IDP_PRESET": "gravitee"}); c.UpdateMethod != "patch" || c.Recovery != RecoveryManagementToken {
+		t.Errorf("gravitee: %+v", c)
+	}
+	if c := load(map[string]string{"DCRCTL_IDP_PRESET": "gravitee", "DCRCTL_UPDATE_METHOD": "put"}); c.UpdateMethod != "put" {
+		t.Error("DCRCTL_UPDATE_METHOD must win over the preset")
+	}
+	c := load(map[string]string{"DCRCTL_IDP_PRESET": "keycloak", "IDP_BASE_URL": "https://kc.test/auth/realms/bff"})
+	if c.Recovery != RecoveryKeycloak || c.AdminRATURL != "https://kc.test/auth/admin/realms/bff" {
+		t.Errorf("keycloak admin base from the realm URL: %q %q", c.Recovery, c.AdminRATURL)
+	}
+	for name, env := range map[string]map[string]string{
+		"DCRCTL_ADMIN_RAT_URL":  {"DCRCTL_IDP_PRESET": "keycloak", "IDP_BASE_URL": "https://kc.test"},
+		"DCRCTL_ADMIN_RAT_URL ": {"DCRCTL_RAT_RECOVERY": "admin-url"},
+	} {
+		clearEnv(t)
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		if _, err := Load(New()); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(name)) {
+			t.Errorf("%v: error %v, want it to name %s", env, err, name)
+		}
 	}
 }

@@ -110,3 +110,17 @@ func mustPrivateJWK(t *testing.T, key any) any {
 	k.Set("kid", "p")
 	return k
 }
+
+// One thumbprint in 64 starts with "-"; 300 draws would meet one with
+// probability 99%, so a GenerateWithKID that stopped drawing again fails here.
+func TestGeneratedKIDNeverStartsWithADash(t *testing.T) {
+	for range 300 {
+		signer, kid, err := GenerateWithKID("EdDSA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tp, _ := Thumbprint(signer); tp != kid || strings.HasPrefix(kid, "-") {
+			t.Fatalf("kid %q (thumbprint %q)", kid, tp)
+		}
+	}
+}

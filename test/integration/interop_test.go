@@ -542,3 +542,47 @@ func rawGet(t *testing.T, uri, rat string) (int, map[string]any) {
 	json.NewDecoder(resp.Body).Decode(&md)
 	return resp.StatusCode, md
 }
+
+// An update the IdP refuses (here oidc-provider's 400 for a redirect URI a
+// web client may not have) exits 65 with what the IdP said, keeps the next
+// key recorded and its PEM on disk, and `keys retire -- KID` discards it.
+func TestRefusedUpdateKeepsThePendingKeyAndRetireDiscardsIt(t *testing.T) {
+	srv := testenv.OIDCProvider(t)
+	c := newServerClient(t, srv)
+	c.mustRun(0, "bootstrap")
+	c.age(31)
+	good := c.env["DCR_REDIRECT_URIS"]
+	c.env["DCR_REDIRECT_URIS"] = "com.example.app:/callback"
+	res := c.mustRun(65, "bootstrap")
+	if !strings.Contains(res.Stderr, "the IdP refused the update") || !strings.Contains(res.Stderr, "redirect_uri") {
+		t.Errorf("refused update must say what the IdP named:\n%s", res.Stderr)
+	}
+	st := c.state()
+	if st.PendingKID == "" || !strings.Contains(res.Stderr, "keys retire -- "+st.PendingKID) {
+		t.Fatalf("pending key %q not kept, or its discard command not named:\n%s", st.PendingKID, res.Stderr)
+	}
+	if _, err := os.Stat(c.keyPath() + ".next"); err != nil {
+		t.Fatalf("pending PEM: %v", err)
+	}
+	pending := st.PendingKID
+	out := c.mustRun(0, "keys", "retire", "--yes", "--", pending).Stdout
+	if !strings.Contains(out, "discard the next key") {
+		t.Errorf("retire of the next key:\n%s", out)
+	}
+	if st := c.state(); st.PendingKID != "" || st.Key(pending) != nil {
+		t.Errorf("pending key still recorded: %+v", st)
+	}
+	if _, err := os.Stat(c.keyPath() + ".next"); !os.IsNotExist(err) {
+		t.Errorf("pending PEM still on disk: %v", err)
+	}
+	if slices.Contains(c.publishedKIDs(), pending) {
+		t.Error("discarded key published")
+	}
+	c.env["DCR_REDIRECT_URIS"] = good
+	c.mustRun(0, "bootstrap") // the rotation, now accepted
+	if c.state().ActiveKID == "bff-initial" {
+		t.Error("rotation did not happen once the update was accepted")
+	}
+	assertKeyMatchesState(t, c)
+	assertTokenWorks(t, srv, c, c.activeKey())
+}
