@@ -84,15 +84,8 @@ database={ type="sqlite3" path="%s" };
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", confPath)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start glewlwyd: %v", err)
-	}
-	t.Cleanup(func() { stopGracefully(cmd, 5*time.Second) })
 	direct := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitListening(t, "glewlwyd", direct+"/api/", logs)
+	logs := startServer(t, exec.Command(bin, "-c", confPath), direct+"/api/")
 	forward(direct)
 
 	admin := newAdminSession(t, direct)
@@ -183,6 +176,21 @@ func gunzip(path string) ([]byte, error) {
 		return nil, err
 	}
 	return io.ReadAll(zr)
+}
+
+// startServer starts a server process, stopped when the test ends, and
+// waits until readyURL answers; it returns the process's output.
+func startServer(t testing.TB, cmd *exec.Cmd, readyURL string) *syncBuffer {
+	t.Helper()
+	name := filepath.Base(cmd.Path)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() { stopGracefully(cmd, 5*time.Second) })
+	waitListening(t, name, readyURL, logs)
+	return logs
 }
 
 // waitListening polls url until any HTTP answer, for at most 20 s.

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 var hydraBinary = &cachedTool{script: "build-hydra.sh"}
@@ -50,14 +49,8 @@ log: {level: warn}
 	}
 	cmd := exec.Command(bin, "serve", "all", "--dev", "-c", confPath)
 	cmd.Env = env
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start hydra: %v", err)
-	}
-	t.Cleanup(func() { stopGracefully(cmd, 5*time.Second) })
 	direct := fmt.Sprintf("http://127.0.0.1:%d", public)
-	waitListening(t, "hydra", direct+"/health/ready", logs)
+	logs := startServer(t, cmd, direct+"/health/ready")
 	forward(direct)
 	return &Server{
 		Name:    "hydra",
