@@ -15,6 +15,7 @@ const (
 	ExitOK          = 0
 	ExitError       = 1  // anything not listed below
 	ExitUsage       = 64 // EX_USAGE: bad command line, an action refused (retire the active key), or the TUI without a terminal
+	ExitNoInput     = 66 // EX_NOINPUT: an action on an existing client, but the state holds none
 	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, an update the IdP refused (400), corrupt state, bad PEM
 	ExitUnavailable = 69 // EX_UNAVAILABLE: IdP unreachable until the retry deadline
 	ExitTempFail    = 75 // EX_TEMPFAIL: state lock not acquired in time
@@ -33,6 +34,7 @@ func ExitCode(err error) int {
 		ratRejected *engine.RATRejectedError
 		iatRejected *engine.IATRejectedError
 		refusedUpd  *engine.UpdateRefusedError
+		notRegd     *engine.NotRegisteredError
 		unreachable *idp.UnreachableError
 		badResponse *idp.BadResponseError
 		corrupt     *state.CorruptError
@@ -50,6 +52,8 @@ func ExitCode(err error) int {
 		return ExitConfig
 	case errors.Is(err, state.ErrLockTimeout):
 		return ExitTempFail
+	case errors.As(err, &notRegd):
+		return ExitNoInput
 	case errors.As(err, &refusedUpd):
 		return ExitDataErr
 	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err):

@@ -32,6 +32,7 @@ func TestExitCodes(t *testing.T) {
 		{&state.CorruptError{Path: "p", Err: errors.New("x")}, ExitDataErr},
 		{&keys.PEMError{Path: "p", Problem: "x"}, ExitDataErr},
 		{&engine.KeyMismatchError{Problem: "x"}, ExitDataErr},
+		{&engine.NotRegisteredError{StatePath: "/s.json"}, ExitNoInput},
 		{&engine.UpdateRefusedError{Cause: &idp.Error{Status: 400}}, ExitDataErr},
 		{&engine.IATRejectedError{Cause: &idp.Error{Status: 401}}, ExitNoPerm},
 		{&engine.RATRejectedError{Cause: &idp.Error{Status: 401}, Renewal: &idp.RenewalUnavailableError{Cause: &idp.Error{Status: 404}}}, ExitNoPerm},

@@ -54,6 +54,11 @@ type Options struct {
 	readOnly bool // status: never generate a key, never require an IAT
 }
 
+// acts reports whether the options ask for an operator action on an existing
+// client (rotate, retire, renew). Such an action never registers: only
+// bootstrap and register do what their names say.
+func (o Options) acts() bool { return o.Rotate || o.Retire != "" || o.RenewRAT }
+
 // Report says what an operation did, or with DryRun would do.
 type Report struct {
 	Outcome  string `json:"outcome"` // unchanged, registered, re-registered, updated
@@ -171,6 +176,9 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 		return nil, err
 	}
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
+	if opts.acts() && !st.HasCredentials() {
+		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
+	}
 	// Registration with no way to get an IAT fails here, before any request.
 	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
 		reason := "no cached credentials"
@@ -515,6 +523,9 @@ func (r *run) maintain(ctx context.Context) error {
 	reg, err := r.read(ctx)
 	if errors.Is(err, errPlanEndsHere) {
 		return nil
+	}
+	if errors.Is(err, errClientGone) && r.opts.acts() {
+		return fmt.Errorf("the IdP no longer knows client %s (HTTP 404 on its registration_client_uri); nothing was changed; `dcrctl bootstrap` or `dcrctl register` registers it again", r.st.ClientID)
 	}
 	if errors.Is(err, errClientGone) {
 		r.e.Log.Warn("the IdP no longer knows this client (HTTP 404); registering it again with the initial access token", "client_id", r.st.ClientID)

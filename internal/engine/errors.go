@@ -94,3 +94,11 @@ var errClientGone = errors.New("the IdP no longer knows the client")
 type RefusedError struct{ Problem string }
 
 func (e *RefusedError) Error() string { return e.Problem }
+
+// NotRegisteredError: an operator action (rotate, retire, renew) on a state
+// that holds no client. Only bootstrap and register register. Exit 66.
+type NotRegisteredError struct{ StatePath string }
+
+func (e *NotRegisteredError) Error() string {
+	return fmt.Sprintf("no client registered in %s (BFF_CLIENT_CRED_PATH); run dcrctl bootstrap or dcrctl register", e.StatePath)
+}

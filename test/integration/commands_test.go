@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -203,4 +205,45 @@ func TestYAMLOutputMatchesJSONNames(t *testing.T) {
 		}
 	}
 	c.mustRun(64, "status", "-o", "xml")
+}
+
+// Commands do what their names say: with no client in the state, rotate,
+// retire and renew register nothing (exit 66 naming the path); rat renew on
+// a client the IdP deleted does not re-register it.
+func TestOnlyBootstrapAndRegisterRegister(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.env["BOOTSTRAP_ADMIN_TOKEN"] = testenv.AdminToken
+	for _, args := range [][]string{{"keys", "rotate", "--yes"}, {"keys", "retire", "--yes", "foo"}, {"rat", "renew", "--yes"}} {
+		res := c.mustRun(66, args...)
+		if !strings.Contains(res.Stderr, "no client registered in "+c.statePath()) {
+			t.Errorf("%v:\n%s", args, res.Stderr)
+		}
+	}
+	if got := idp.Requests(t); len(got) != 0 {
+		t.Errorf("requests sent: %v", methods(got))
+	}
+	if _, err := os.Stat(c.statePath()); err == nil && c.state().ClientID != "" {
+		t.Error("a client was registered")
+	}
+
+	c.mustRun(0, "register", "--yes")
+	st := c.state()
+	// Delete the client behind dcrctl's back: its URI now answers 401 at
+	// oidc-provider; the renewal mints a RAT only for a known client (404).
+	req, _ := http.NewRequest(http.MethodDelete, st.RegistrationClientURI, nil)
+	req.Header.Set("Authorization", "Bearer "+st.RegistrationAccessToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %v %v", err, resp)
+	}
+	idp.ResetRequests(t)
+	c.mustRun(77, "rat", "renew", "--yes")
+	for _, r := range methods(idp.Requests(t)) {
+		if strings.HasPrefix(r, "POST /reg") {
+			t.Errorf("rat renew re-registered: %v", r)
+		}
+	}
+	if c.state().ClientID != st.ClientID {
+		t.Error("rat renew changed the client")
+	}
 }
