@@ -357,9 +357,14 @@ func (c *Config) AdminRATURLFor(clientID string) string {
 // this configuration (an admin token and a way to use it).
 func (c *Config) HasRecovery() bool { return c.Recovery != RecoveryNone }
 
-// Secrets lists the secret values in this config, for redaction.
+// Secrets lists the secret values in this config, for redaction: tokens,
+// the IAT client's secret, and passwords or keys inside configured URLs.
 func (c *Config) Secrets() []string {
-	return []string{c.IAT, c.AdminToken, c.IATClientSecret}
+	out := []string{c.IAT, c.AdminToken, c.IATClientSecret}
+	for _, u := range []string{c.IdPBaseURL, c.RegistrationEndpoint, c.PushgatewayURL, c.IATTokenURL, c.AdminRATURL} {
+		out = append(out, secret.URLSecrets(u)...)
+	}
+	return out
 }
 
 // Effective lists every setting with its effective value, secrets shown as
@@ -380,6 +385,8 @@ func Effective(v *viper.Viper) []EffectiveSetting {
 		}
 		if s.Secret && val != "" {
 			val = secret.Fingerprint(val)
+		} else if strings.Contains(val, "://") {
+			val = secret.MaskURL(val)
 		}
 		out = append(out, EffectiveSetting{Key: s.Key, Env: s.Env[0], Value: val, Source: source})
 	}

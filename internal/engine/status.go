@@ -74,7 +74,7 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 
 func (r *run) status(ctx context.Context) *Status {
 	st := &Status{
-		IdP:             firstNonEmpty(r.cfg.IdPBaseURL, r.cfg.RegistrationEndpoint),
+		IdP:             secret.MaskURL(firstNonEmpty(r.cfg.IdPBaseURL, r.cfg.RegistrationEndpoint)),
 		ClientID:        r.st.ClientID,
 		ClientURI:       r.st.RegistrationClientURI,
 		ActiveKID:       r.st.ActiveKID,

@@ -3,10 +3,13 @@ package idp
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/dcrctl/dcrctl/internal/secret"
 )
 
 func TestUpdateBodyFollowsRFC7592(t *testing.T) {
@@ -99,5 +102,19 @@ func TestBackoffHonoursRetryAfterAndCaps(t *testing.T) {
 		if got := backoff(100*time.Millisecond, time.Second, attempt, nil); got < 50*time.Millisecond || got > 1050*time.Millisecond {
 			t.Errorf("attempt %d: %v outside [min/2, max+min/2]", attempt, got)
 		}
+	}
+}
+
+// A RAT echoed past the 512-byte cut must not leave its first part behind:
+// redaction runs on the whole body, then it is cut.
+func TestErrorBodyIsRedactedBeforeItIsCut(t *testing.T) {
+	rat := "rat-0123456789abcdefghijklmnopqrstuvwxyz"
+	red := &secret.Redactor{}
+	red.Add(rat)
+	cl := &Client{Redactor: red}
+	body := strings.Repeat("x", maxErrorBody-10) + rat + " trailing"
+	e := cl.httpError(call{op: "read", url: "https://idp.test/reg/c"}, 400, []byte(body))
+	if strings.Contains(e.Body, rat[:8]) || strings.Contains(e.Error(), rat[:8]) {
+		t.Errorf("part of the RAT survived: %q", e.Body[len(e.Body)-40:])
 	}
 }

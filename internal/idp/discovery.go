@@ -67,7 +67,8 @@ func (cl *Client) Discover(ctx context.Context, baseURL string) (string, error) 
 		case err != nil:
 			return "", err
 		}
-		if doc.Issuer != "" && strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(baseURL, "/") {
+		// Userinfo in IDP_BASE_URL is a credential, not part of the issuer.
+		if doc.Issuer != "" && strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(redactURL(baseURL), "/") {
 			return "", &BadResponseError{Op: "discovery", URL: redactURL(docURL), Problem: fmt.Sprintf("issuer %q is not IDP_BASE_URL %q (OIDC Discovery §4.3): set IDP_BASE_URL to the issuer", doc.Issuer, redactURL(baseURL))}
 		}
 		if doc.RegistrationEndpoint == "" {

@@ -166,9 +166,11 @@ func (cl *Client) httpError(c call, status int, body []byte) *Error {
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(body, &oauthErr) == nil {
-		e.Code, e.Description = oauthErr.Error, cl.Redactor.Redact(secret.Truncate(oauthErr.Description, maxErrorBody))
+		// Redact first, then cut: a cut through a secret would leave its
+		// first part unrecognised.
+		e.Code, e.Description = oauthErr.Error, secret.Truncate(cl.Redactor.Redact(oauthErr.Description), maxErrorBody)
 	}
-	e.Body = cl.Redactor.Redact(secret.Truncate(string(body), maxErrorBody))
+	e.Body = secret.Truncate(cl.Redactor.Redact(string(body)), maxErrorBody)
 	if cl.Log != nil {
 		cl.Log.Debug("IdP error body", "op", c.op, "status", status, "body", e.Body)
 	}

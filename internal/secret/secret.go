@@ -6,7 +6,9 @@ package secret
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -64,4 +66,55 @@ func Truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…(truncated)"
+}
+
+// secretQueryParams are query parameters whose values are credentials.
+var secretQueryParams = []string{"api_key", "apikey", "key", "token", "access_token", "secret", "client_secret", "password", "passwd", "sig", "signature", "auth"}
+
+// MaskURL returns a URL fit to show: a userinfo password becomes "xxxxx" and
+// the value of a secret-looking query parameter (api_key, token, …)
+// "REDACTED". A URL with nothing to mask is returned exactly as given.
+func MaskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	masked := false
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		masked = true
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for name := range q {
+			if slices.Contains(secretQueryParams, strings.ToLower(name)) {
+				q.Set(name, "REDACTED")
+				masked = true
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	if !masked {
+		return raw
+	}
+	return u.String()
+}
+
+// URLSecrets are the secret parts of a URL (userinfo password, values of
+// secret-looking query parameters), for a Redactor.
+func URLSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	if p, has := u.User.Password(); has {
+		out = append(out, p)
+	}
+	for name, values := range u.Query() {
+		if slices.Contains(secretQueryParams, strings.ToLower(name)) {
+			out = append(out, values...)
+		}
+	}
+	return out
 }

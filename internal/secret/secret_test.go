@@ -22,3 +22,20 @@ func TestRedact(t *testing.T) {
 		t.Error("fingerprints")
 	}
 }
+
+func TestMaskURL(t *testing.T) {
+	cases := map[string]string{
+		"http://user:pa55word@pg.test:9091":                        "http://user:xxxxx@pg.test:9091",
+		"https://idp.test/a/{client_id}/rat?api_key=k3y-value&x=1": "https://idp.test/a/%7Bclient_id%7D/rat?api_key=REDACTED&x=1",
+		"https://idp.test/a/{client_id}/rat":                       "https://idp.test/a/{client_id}/rat",
+		"https://user@idp.test/":                                   "https://user@idp.test/",
+	}
+	for in, want := range cases {
+		if got := MaskURL(in); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := URLSecrets("https://u:pw-secret@h/?token=t0ken&x=1"); len(got) != 2 {
+		t.Errorf("URLSecrets: %v", got)
+	}
+}

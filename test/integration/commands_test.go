@@ -247,3 +247,24 @@ func TestOnlyBootstrapAndRegisterRegister(t *testing.T) {
 		t.Error("rat renew changed the client")
 	}
 }
+
+// Passwords and keys inside URLs never reach the screen or a log: `config`,
+// the status header, and errors naming the URL mask them.
+func TestPasswordsInURLsAreMasked(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, strings.Replace(idp.URL, "http://", "http://operator:url-pa55word-1@", 1))
+	c.env["PROM_PUSHGATEWAY_URL"] = "http://pusher:pg-pa55word-2@127.0.0.1:1"
+	c.env["DCRCTL_ADMIN_RAT_URL"] = idp.URL + "/admin/clients/{client_id}/registration-access-token?api_key=adm-k3y-value-3"
+	c.env["DCRCTL_TRUSTED_HOSTS"] = strings.TrimPrefix(idp.URL, "http://")
+	for _, s := range []string{"url-pa55word-1", "pg-pa55word-2", "adm-k3y-value-3"} {
+		c.secrets[s] = true // the cleanup scan fails the test if any is printed
+	}
+	out := c.mustRun(0, "config").Stdout
+	if !strings.Contains(out, "operator:xxxxx@") || !strings.Contains(out, "api_key=REDACTED") {
+		t.Errorf("config should show masked URLs:\n%s", out)
+	}
+	c.mustRun(0, "bootstrap") // the push fails and is logged with its URL
+	if out := c.mustRun(0, "status").Stdout; !strings.Contains(out, "operator:xxxxx@") {
+		t.Errorf("status header:\n%s", out)
+	}
+}
