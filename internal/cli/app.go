@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,7 +65,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if err != nil {
 		msg := a.redactor.Redact(err.Error())
 		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", msg)
-		if a.log != nil {
+		if a.log != nil && !errors.As(err, new(declinedError)) {
 			a.log.Error("dcrctl failed", "err", msg, "exit_code", ExitCode(err))
 		}
 	}
@@ -92,12 +93,48 @@ func (a *App) rootCmd() *cobra.Command {
 	pf.String("state-file", "", "state JSON path (BFF_CLIENT_CRED_PATH)")
 	pf.String("signing-key", "", "PEM path of the signing key (BFF_JWT_SIGNING_KEY)")
 	pf.String("idp-base-url", "", "IdP base URL (IDP_BASE_URL)")
-	for flag, key := range map[string]string{"state-file": "state_file", "signing-key": "signing_key", "idp-base-url": "idp_base_url"} {
+	for flag, key := range flagKeys {
 		a.viper.BindPFlag(key, pf.Lookup(flag))
 	}
 	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd())
+	argsAreUsage(root)
 	return root
 }
+
+// argsAreUsage makes every argument error (an unknown command, a missing or
+// extra argument) a usage error, exit 64 as documented; a command group run
+// without a subcommand (`dcrctl keys`, `dcrctl keys bogus`) is one too.
+func argsAreUsage(cmd *cobra.Command) {
+	validate := cmd.Args
+	if validate == nil && !cmd.Runnable() {
+		validate = cobra.NoArgs
+		cmd.RunE = func(c *cobra.Command, _ []string) error {
+			return usageError{fmt.Errorf("%s needs a subcommand: %s", c.CommandPath(), strings.Join(subcommandNames(c), ", "))}
+		}
+	}
+	if validate != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := validate(c, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		argsAreUsage(sub)
+	}
+}
+
+func subcommandNames(c *cobra.Command) []string {
+	var names []string
+	for _, sub := range c.Commands() {
+		names = append(names, sub.Name())
+	}
+	return names
+}
+
+// flagKeys are the global flags bound to settings: flag name → setting key.
+var flagKeys = map[string]string{"state-file": "state_file", "signing-key": "signing_key", "idp-base-url": "idp_base_url"}
 
 // setup reads the config file and sets up logging; the config itself is
 // validated by the commands that need it.
@@ -106,6 +143,14 @@ func (a *App) setup(cmd *cobra.Command) error {
 		a.viper.SetConfigFile(a.configFile)
 		if err := a.viper.ReadInConfig(); err != nil {
 			return &config.Error{Name: "--config " + a.configFile, Problem: err.Error()}
+		}
+		file := viper.New() // the file alone: its keys, not the env's or the defaults'
+		file.SetConfigFile(a.configFile)
+		if err := file.ReadInConfig(); err != nil {
+			return &config.Error{Name: "--config " + a.configFile, Problem: err.Error()}
+		}
+		if err := config.CheckFileKeys(a.configFile, file.AllKeys()); err != nil {
+			return err
 		}
 	}
 	var level slog.Level

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dcrctl/dcrctl/internal/config"
@@ -164,7 +165,13 @@ func (a *App) configCmd() *cobra.Command {
 			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
-			settings := config.Effective(a.viper)
+			flags := map[string]string{}
+			cmd.Flags().Visit(func(f *pflag.Flag) {
+				if key, bound := flagKeys[f.Name]; bound {
+					flags[key] = "--" + f.Name
+				}
+			})
+			settings := config.Effective(a.viper, flags)
 			if output != "table" {
 				return writeData(a.Stdout, output, settings)
 			}

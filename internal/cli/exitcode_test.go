@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dcrctl/dcrctl/internal/config"
@@ -40,6 +42,17 @@ func TestExitCodes(t *testing.T) {
 	for _, tc := range cases {
 		if got := ExitCode(tc.err); got != tc.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+// Command-line mistakes exit 64 as documented, not 1.
+func TestCommandLineMistakesAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"foo"}, {"keys"}, {"keys", "bogus"}, {"keys", "retire"}, {"rat"}, {"status", "extra"}, {"--bogus"}} {
+		var out, errOut strings.Builder
+		app := NewApp(strings.NewReader(""), &out, &errOut)
+		if got := app.Run(context.Background(), args); got != ExitUsage {
+			t.Errorf("dcrctl %v: exit %d, want %d\n%s", args, got, ExitUsage, errOut.String())
 		}
 	}
 }

@@ -56,7 +56,7 @@ func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error
 		fmt.Fprint(a.Stderr, "apply this plan? [y/N] ")
 		answer, _ := bufio.NewReader(a.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			return errors.New("cancelled; nothing changed")
+			return declinedError{}
 		}
 	}
 	report, err := e.Bootstrap(cmd.Context(), opts)
@@ -81,6 +81,13 @@ func (a *App) mutationCmd(use, short string, args cobra.PositionalArgs, options 
 	m.flags(cmd)
 	return cmd
 }
+
+// declinedError: the operator answered no. Nothing failed, so nothing is
+// logged as an error; the exit code is still 1, so that `dcrctl keys rotate
+// && restart` does not go on.
+type declinedError struct{}
+
+func (declinedError) Error() string { return "cancelled; nothing changed" }
 
 func (a *App) stdinIsTerminal() bool {
 	f, ok := a.Stdin.(*os.File)

@@ -221,8 +221,42 @@ func SplitList(raw string) []string {
 	return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
+// CheckAliases refuses a legacy variable and its DCRCTL_ alias set to
+// different values: which one the operator meant cannot be guessed.
+func CheckAliases() error {
+	for _, s := range Settings {
+		first, firstVal := "", ""
+		for _, env := range s.Env {
+			val, set := os.LookupEnv(env)
+			if !set {
+				continue
+			}
+			if first == "" {
+				first, firstVal = env, val
+			} else if strings.TrimSpace(val) != strings.TrimSpace(firstVal) {
+				return &Error{Name: first + " and " + env, Problem: "are set to different values; unset one of them"}
+			}
+		}
+	}
+	return nil
+}
+
+// CheckFileKeys refuses a config file key that is not a setting (a typo such
+// as rotate_after_day would otherwise be ignored in silence).
+func CheckFileKeys(file string, keys []string) error {
+	for _, k := range keys {
+		if !slices.ContainsFunc(Settings, func(s Setting) bool { return s.Key == k }) {
+			return &Error{Name: "--config " + file, Problem: fmt.Sprintf("unknown key %q (see `dcrctl config` for the keys)", k)}
+		}
+	}
+	return nil
+}
+
 // Load reads and validates the configuration. It makes no request.
 func Load(v *viper.Viper) (*Config, error) {
+	if err := CheckAliases(); err != nil {
+		return nil, err
+	}
 	r := &reader{v: v}
 	c := &Config{
 		Enabled:              r.boolean("enabled"),
@@ -368,8 +402,9 @@ func (c *Config) Secrets() []string {
 }
 
 // Effective lists every setting with its effective value, secrets shown as
-// fingerprints, and where the value came from.
-func Effective(v *viper.Viper) []EffectiveSetting {
+// fingerprints, and where the value came from. flags maps the keys set by a
+// command-line flag to that flag's name (flags win over everything).
+func Effective(v *viper.Viper, flags map[string]string) []EffectiveSetting {
 	out := make([]EffectiveSetting, 0, len(Settings))
 	for _, s := range Settings {
 		val := v.GetString(s.Key)
@@ -379,6 +414,9 @@ func Effective(v *viper.Viper) []EffectiveSetting {
 				source = "env " + env
 				break
 			}
+		}
+		if flag, set := flags[s.Key]; set {
+			source = "flag " + flag
 		}
 		if source == "default" && v.InConfig(s.Key) {
 			source = "file"

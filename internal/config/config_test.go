@@ -119,7 +119,7 @@ func TestEffectiveMasksSecrets(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("DCR_IAT", "super-secret-iat")
 	t.Setenv("BOOTSTRAP_ADMIN_TOKEN", "super-secret-admin")
-	for _, s := range Effective(New()) {
+	for _, s := range Effective(New(), nil) {
 		if strings.Contains(s.Value, "super-secret") {
 			t.Errorf("%s shown in clear", s.Key)
 		}
@@ -195,5 +195,27 @@ func TestPresetsSetDefaultsAndExplicitSettingsWin(t *testing.T) {
 		if _, err := Load(New()); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(name)) {
 			t.Errorf("%v: error %v, want it to name %s", env, err, name)
 		}
+	}
+}
+
+func TestLegacyAndAliasDisagreeingIsRefused(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("BFF_CLIENT_CRED_PATH", "/a.json")
+	t.Setenv("DCRCTL_STATE_FILE", "/b.json")
+	if _, err := Load(New()); err == nil || !strings.Contains(err.Error(), "BFF_CLIENT_CRED_PATH and DCRCTL_STATE_FILE") {
+		t.Errorf("disagreeing alias: %v", err)
+	}
+	t.Setenv("DCRCTL_STATE_FILE", "/a.json")
+	if _, err := Load(New()); err != nil {
+		t.Errorf("agreeing alias: %v", err)
+	}
+}
+
+func TestUnknownFileKeyIsRefused(t *testing.T) {
+	if err := CheckFileKeys("c.yaml", []string{"rotate_after_days", "rotate_after_day"}); err == nil || !strings.Contains(err.Error(), `"rotate_after_day"`) {
+		t.Errorf("typo: %v", err)
+	}
+	if err := CheckFileKeys("c.yaml", []string{"state_file", "idp_preset"}); err != nil {
+		t.Error(err)
 	}
 }

@@ -221,9 +221,16 @@ var ErrLockTimeout = errors.New("state lock not acquired in time")
 // that replicas sharing a volume never rotate at once. It waits up to timeout.
 func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(), err error) {
 	lock := flock.New(path + ".lock")
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	ok, err := lock.TryLockContext(ctx, 50*time.Millisecond)
+	var ok bool
+	if timeout == 0 {
+		// DCRCTL_LOCK_TIMEOUT=0: try once, never wait (an already expired
+		// context would fail before the first try).
+		ok, err = lock.TryLock()
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		ok, err = lock.TryLockContext(ctx, 50*time.Millisecond)
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("lock %s.lock: %w", path, err)
 	}

@@ -1,11 +1,14 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gofrs/flock"
 )
 
 func TestParse(t *testing.T) {
@@ -101,5 +104,27 @@ func TestUnknownMembersSurviveARewrite(t *testing.T) {
 	again, err := Load(path)
 	if err != nil || again.ClientID != "bff" || again.ActiveKID != "k1" {
 		t.Fatalf("%+v %v", again, err)
+	}
+}
+
+// DCRCTL_LOCK_TIMEOUT=0 means: try once. A free lock is taken; a held one
+// fails at once with ErrLockTimeout.
+func TestLockTimeoutZeroTriesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "client.json")
+	unlock, err := Lock(context.Background(), path, 0)
+	if err != nil {
+		t.Fatalf("free lock with timeout 0: %v", err)
+	}
+	held := flock.New(path + ".lock") // another holder, as another process would be
+	if ok, _ := held.TryLock(); ok {
+		t.Fatal("flock granted a second lock on the same file in one process")
+	}
+	unlock()
+	if ok, err := held.TryLock(); !ok || err != nil {
+		t.Fatalf("lock not released: %v", err)
+	}
+	defer held.Unlock()
+	if _, err := Lock(context.Background(), path, 0); !errors.Is(err, ErrLockTimeout) {
+		t.Errorf("held lock with timeout 0: %v, want ErrLockTimeout", err)
 	}
 }
