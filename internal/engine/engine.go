@@ -149,10 +149,11 @@ func PendingPath(signingKeyPath string) string { return signingKeyPath + ".next"
 // the no-change path makes exactly one request.
 func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 	return e.withRun(ctx, opts, func(ctx context.Context, r *run) error {
-		force := opts.Force || r.cfg.ForceReplace
 		switch {
-		case force:
+		case opts.Force:
 			return r.replace(ctx)
+		case r.cfg.ForceReplace && !opts.acts():
+			return r.replaceOnce(ctx)
 		case !r.st.HasCredentials():
 			return r.register(ctx, "no cached credentials", "registered")
 		}
@@ -812,6 +813,30 @@ func (r *run) promoteIfReady(reg *idp.Registration) error {
 	r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
 	r.active, r.pending = *p, nil
 	return r.save()
+}
+
+// replaceOnce is DCR_FORCE_REPLACE: a flag that stays set in a deployment
+// replaces the registration once; the client it made is then maintained
+// like any other, with a WARN to unset the flag, and replaced again only if
+// its RAT is rejected (the flag's purpose: a registration that cannot be
+// managed any more).
+func (r *run) replaceOnce(ctx context.Context) error {
+	if !r.st.HasCredentials() || r.st.ForceReplacedClientID != r.st.ClientID {
+		if err := r.replace(ctx); err != nil {
+			return err
+		}
+		r.st.ForceReplacedClientID = r.st.ClientID
+		return r.save()
+	}
+	r.e.Log.Warn("DCR_FORCE_REPLACE is still set; the client it registered is healthy and kept: unset the flag", "client_id", r.st.ClientID)
+	err := r.maintain(ctx)
+	var rejected *RATRejectedError
+	if errors.As(err, &rejected) {
+		r.e.Log.Warn("the registration access token is rejected and DCR_FORCE_REPLACE is set; replacing the registration", "client_id", r.st.ClientID)
+		r.st.ForceReplacedClientID = ""
+		return r.replaceOnce(ctx)
+	}
+	return err
 }
 
 // replace deletes the registration (when the RAT still works) and registers again.

@@ -46,6 +46,9 @@ type State struct {
 	PendingKID string    `json:"pending_kid,omitempty"`
 	Keys       []Key     `json:"keys"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	// ForceReplacedClientID is the client that DCR_FORCE_REPLACE registered:
+	// while it is the client here, a flag left set does not replace it again.
+	ForceReplacedClientID string `json:"force_replaced_client_id,omitempty"`
 
 	// extra holds members dcrctl does not know (written by the old helper or
 	// a later version): kept as they were on every rewrite, never lost.

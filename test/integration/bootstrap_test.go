@@ -493,3 +493,38 @@ func grep(text, word string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// DCR_FORCE_REPLACE left set in a deployment replaces the registration once;
+// later starts keep the healthy client it made (and say to unset the flag);
+// a client whose RAT is then rejected is replaced again.
+func TestForceReplaceLeftSetReplacesOnce(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	original := c.state().ClientID
+	c.env["DCR_FORCE_REPLACE"] = "true"
+	c.mustRun(0, "bootstrap")
+	replaced := c.state().ClientID
+	if replaced == original {
+		t.Fatal("the first start with DCR_FORCE_REPLACE did not replace")
+	}
+	for start := 2; start <= 3; start++ {
+		idp.ResetRequests(t)
+		res := c.mustRun(0, "bootstrap")
+		if got := c.state().ClientID; got != replaced {
+			t.Fatalf("start %d replaced again: %s -> %s", start, replaced, got)
+		}
+		if !strings.Contains(res.Stderr, "unset the flag") {
+			t.Errorf("start %d must WARN to unset DCR_FORCE_REPLACE:\n%s", start, res.Stderr)
+		}
+		if got := methods(idp.Requests(t)); len(got) != 1 || !strings.HasPrefix(got[0], "GET ") {
+			t.Errorf("start %d: requests %v, want the one GET of a healthy client", start, got)
+		}
+	}
+	c.revokeRAT()
+	c.mustRun(0, "bootstrap")
+	if got := c.state().ClientID; got == replaced {
+		t.Error("a rejected RAT with DCR_FORCE_REPLACE set must replace the registration")
+	}
+	assertKeyMatchesState(t, c)
+}
