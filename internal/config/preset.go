@@ -39,9 +39,6 @@ type Preset struct {
 	UpdateMethod     string // put (RFC 7592 §2.2) or patch
 	OpenRegistration bool   // registration needs no initial access token
 	Recovery         string // how a rejected RAT is recovered
-	// RejectedStatus is how the IdP answers a dead RAT (documentation; dcrctl
-	// treats 401 and 403 alike everywhere).
-	RejectedStatus string
 	// RATRotatesOnRead: a plain GET of the client returns a new RAT and kills
 	// the old one (Curity).
 	RATRotatesOnRead bool
@@ -52,16 +49,16 @@ type Preset struct {
 
 // Presets are the DCRCTL_IDP_PRESET values.
 var Presets = []Preset{
-	{Name: "generic", UpdateMethod: "put", Recovery: RecoveryNone, RejectedStatus: "401 or 403"},
+	{Name: "generic", UpdateMethod: "put", Recovery: RecoveryNone},
 	// oidc-provider has no renewal route of its own: server code mints one
 	// (new provider.RegistrationAccessToken({clientId}).save()) and exposes
 	// it where the operator chooses, so DCRCTL_ADMIN_RAT_URL names it.
-	{Name: "oidc-provider", UpdateMethod: "put", Recovery: RecoveryNone, RejectedStatus: "401 invalid_token"},
-	{Name: "glewlwyd", UpdateMethod: "put", Recovery: RecoveryNone, RejectedStatus: "401, empty body"},
-	{Name: "hydra", RegistrationPath: "/oauth2/register", UpdateMethod: "put", OpenRegistration: true, Recovery: RecoveryNone, RejectedStatus: "401"},
-	{Name: "keycloak", RegistrationPath: "/clients-registrations/openid-connect", UpdateMethod: "put", Recovery: RecoveryKeycloak, RejectedStatus: "401"},
-	{Name: "gravitee", RegistrationPath: "/oidc/register", UpdateMethod: "patch", Recovery: RecoveryManagementToken, RejectedStatus: "403 registration_forbidden", ManagementScope: "dcr_admin"},
-	{Name: "curity", UpdateMethod: "put", Recovery: RecoveryManagementToken, RejectedStatus: "401", RATRotatesOnRead: true, ManagementScope: "dcrm"},
+	{Name: "oidc-provider", UpdateMethod: "put", Recovery: RecoveryNone},
+	{Name: "glewlwyd", UpdateMethod: "put", Recovery: RecoveryNone},
+	{Name: "hydra", RegistrationPath: "/oauth2/register", UpdateMethod: "put", OpenRegistration: true, Recovery: RecoveryNone},
+	{Name: "keycloak", RegistrationPath: "/clients-registrations/openid-connect", UpdateMethod: "put", Recovery: RecoveryKeycloak},
+	{Name: "gravitee", RegistrationPath: "/oidc/register", UpdateMethod: "patch", Recovery: RecoveryManagementToken, ManagementScope: "dcr_admin"},
+	{Name: "curity", UpdateMethod: "put", Recovery: RecoveryManagementToken, RATRotatesOnRead: true, ManagementScope: "dcrm"},
 }
 
 // PresetNames lists the preset names in order.

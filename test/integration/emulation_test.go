@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/testenv"
 )
 
@@ -22,7 +23,8 @@ import (
 // token with the management scope.
 func adminTokenFor(t *testing.T, srv *testenv.Server) string {
 	t.Helper()
-	scope := map[string]string{"gravitee": "dcr_admin", "curity": "dcrm"}[srv.Name]
+	preset, _ := config.LookupPreset(srv.Name)
+	scope := preset.ManagementScope
 	if scope == "" {
 		return testenv.AdminToken
 	}

@@ -42,14 +42,19 @@ func newServerClient(t *testing.T, srv *testenv.Server) *client {
 	delete(c.env, "DCRCTL_ADMIN_RAT_URL")
 	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
 	c.env["DCR_CLIENT_ID"] = "bff-interop"
-	for k, v := range srv.Env {
+	c.setEnv(srv.Env)
+	return c
+}
+
+// setEnv sets each variable of env on the client; an empty value unsets it.
+func (c *client) setEnv(env map[string]string) {
+	for k, v := range env {
 		if v == "" {
 			delete(c.env, k)
 		} else {
 			c.env[k] = v
 		}
 	}
-	return c
 }
 
 // tokenStatus asks srv's token endpoint for a client-credentials token,
@@ -431,13 +436,7 @@ func TestGlewlwydInitialAccessTokenErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newServerClient(t, srv)
 			c.secrets["wrong-gateway-secret"] = true
-			for k, v := range tc.env {
-				if v == "" {
-					delete(c.env, k)
-				} else {
-					c.env[k] = v
-				}
-			}
+			c.setEnv(tc.env)
 			res := c.mustRun(tc.code, "bootstrap")
 			for _, want := range tc.want {
 				if !strings.Contains(res.Stderr, want) {
