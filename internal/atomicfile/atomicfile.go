@@ -1,18 +1,57 @@
 // Package atomicfile writes files so that a crash or power loss leaves either
 // the old content or the new, never a torn mix: temp file in the same folder,
-// fsync, rename, fsync the folder.
+// fsync, rename, fsync the folder. A path that is a symbolic link is written
+// through to its target (Kubernetes mounts Secrets and ConfigMaps as links):
+// the link stays a link and the file it names gets the new content.
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// Write replaces path with data, created with mode perm (0600 for secrets).
+// maxLinks bounds how many links Resolve follows (Linux's own limit is 40).
+const maxLinks = 40
+
+// Resolve follows path's symbolic links to the file they name, which need not
+// exist yet (a dangling link names where the file will be created). A path
+// that is not a link is returned as it is.
+func Resolve(path string) (string, error) {
+	for range maxLinks {
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return "", fmt.Errorf("%s: more than %d symbolic links", path, maxLinks)
+}
+
+// Write replaces path (or the file its links name) with data, created with
+// mode perm (0600 for secrets).
 func Write(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	target, err := Resolve(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -36,19 +75,24 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmpName, path); err != nil {
+	if err := os.Rename(tmpName, target); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	committed = true
 	return SyncDir(dir)
 }
 
-// Rename moves from over to and makes the rename durable.
+// Rename moves from over to (over the file to's links name, when it is a
+// link) and makes the rename durable.
 func Rename(from, to string) error {
-	if err := os.Rename(from, to); err != nil {
+	target, err := Resolve(to)
+	if err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(to))
+	if err := os.Rename(from, target); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(target))
 }
 
 // SyncDir fsyncs a folder so that a rename in it survives power loss.
@@ -62,4 +106,30 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// CheckWritable proves that path (or the file its links name) can be
+// replaced by Write: a temp file is created in its folder and removed. The
+// rename needs the folder, not the old file, so the folder is what is
+// checked (a read-only mount, a folder owned by another user). It changes
+// nothing.
+func CheckWritable(path string) error {
+	target, err := Resolve(path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(target)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".probe-*")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
 }

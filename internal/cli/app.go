@@ -41,6 +41,8 @@ type App struct {
 	engine   *engine.Engine
 	log      *slog.Logger
 	redactor *secret.Redactor
+
+	interrupt interruption
 }
 
 // NewApp returns an App on the given streams.
@@ -51,7 +53,9 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *App {
 // Main runs dcrctl with args and returns the exit code.
 func Main(args []string) int {
 	app := NewApp(os.Stdin, os.Stdout, os.Stderr)
-	return app.Run(context.Background(), args)
+	ctx, stop := app.catchSignals(context.Background())
+	defer stop()
+	return app.Run(ctx, args)
 }
 
 // Run executes one command line.
@@ -62,6 +66,13 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	err := root.ExecuteContext(ctx)
+	if code, line, ok := a.interrupted(); ok {
+		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", line)
+		if a.log != nil {
+			a.log.Warn("dcrctl interrupted", "summary", line, "exit_code", code)
+		}
+		return code
+	}
 	if err != nil {
 		msg := a.redactor.Redact(err.Error())
 		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", msg)

@@ -46,6 +46,7 @@ func (a *App) bootstrapCmd() *cobra.Command {
 				return err
 			}
 			report, runErr := e.Bootstrap(cmd.Context(), engine.Options{DryRun: dryRun, Force: force})
+			a.completed(report)
 			if report != nil && (dryRun || runErr == nil) {
 				if err := a.print(output, report, report.String()); err != nil {
 					return err

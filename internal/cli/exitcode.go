@@ -18,6 +18,7 @@ const (
 	ExitNoInput     = 66 // EX_NOINPUT: an action on an existing client, but the state holds none
 	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, an update the IdP refused (400), corrupt state, bad PEM
 	ExitUnavailable = 69 // EX_UNAVAILABLE: IdP unreachable until the retry deadline
+	ExitCantCreate  = 73 // EX_CANTCREAT: the state cannot be written where BFF_CLIENT_CRED_PATH says (missing folder, read-only mount, permissions); found before any request whose answer would need saving
 	ExitTempFail    = 75 // EX_TEMPFAIL: state lock not acquired in time
 	ExitNoPerm      = 77 // EX_NOPERM: the IdP rejected a token (RAT, or the IAT at registration) and it could not be recovered
 	ExitConfig      = 78 // EX_CONFIG: bad or missing configuration, missing IAT, no registration endpoint, an IAT token endpoint refusing the configured client or scope
@@ -38,6 +39,7 @@ func ExitCode(err error) int {
 		unreachable *idp.UnreachableError
 		badResponse *idp.BadResponseError
 		corrupt     *state.CorruptError
+		unwritable  *state.UnwritableError
 		pemErr      *keys.PEMError
 		mismatch    *engine.KeyMismatchError
 		usage       usageError
@@ -52,6 +54,8 @@ func ExitCode(err error) int {
 		return ExitConfig
 	case errors.Is(err, state.ErrLockTimeout):
 		return ExitTempFail
+	case errors.As(err, &unwritable):
+		return ExitCantCreate
 	case errors.As(err, &notRegd):
 		return ExitNoInput
 	case errors.As(err, &refusedUpd):

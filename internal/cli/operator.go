@@ -60,6 +60,7 @@ func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error
 		}
 	}
 	report, err := e.Bootstrap(cmd.Context(), opts)
+	a.completed(report)
 	if err != nil {
 		return err
 	}

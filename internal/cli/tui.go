@@ -51,6 +51,13 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 	}
 	model := ui.New(e, ui.Options{Renderer: newRenderer(out), HasAdminToken: e.Cfg.AdminToken != ""})
 	_, err = tea.NewProgram(model, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context())).Run()
+	// Quitting (q, ctrl+c, a signal) never abandons a request that may
+	// rotate the RAT: wait for what is in flight (every copy of the model
+	// shares one count) to be answered and saved.
+	model.Wait()
+	if errors.Is(err, tea.ErrProgramKilled) && cmd.Context().Err() != nil {
+		return nil // a signal: Run reports it with its own exit code
+	}
 	return err
 }
 

@@ -56,7 +56,8 @@ var Settings = []Setting{
 	{Key: "registration_endpoint", Env: []string{"DCRCTL_REGISTRATION_ENDPOINT"}, Help: "skip discovery"},
 	{Key: "update_method", Env: []string{"DCRCTL_UPDATE_METHOD"}, Help: "put (RFC 7592) or patch (default: the preset's)"},
 	{Key: "key_alg", Env: []string{"DCRCTL_KEY_ALG"}, Default: "RS256", Help: strings.Join(keys.Algorithms, ", ")},
-	{Key: "timeout", Env: []string{"DCRCTL_TIMEOUT"}, Default: "10s", Help: "per request"},
+	{Key: "timeout", Env: []string{"DCRCTL_TIMEOUT"}, Default: "10s", Help: "per request that cannot change the RAT"},
+	{Key: "update_timeout", Env: []string{"DCRCTL_UPDATE_TIMEOUT"}, Default: "120s", Help: "for a request that may rotate the RAT (registration, update, renewal, a read where the IdP may rotate on read): its answer is waited for this long, through a cancel or a signal"},
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
@@ -102,6 +103,7 @@ type Config struct {
 
 	UpdateMethod  string
 	Timeout       time.Duration
+	UpdateTimeout time.Duration // requests that may rotate the RAT: never abandoned before this
 	RetryDeadline time.Duration
 	LockTimeout   time.Duration
 	CAFile        string
@@ -283,6 +285,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		AdminRATURL:          r.str("admin_rat_url"),
 		UpdateMethod:         strings.ToLower(r.str("update_method")),
 		Timeout:              r.duration("timeout"),
+		UpdateTimeout:        r.duration("update_timeout"),
 		RetryDeadline:        r.duration("retry_deadline"),
 		LockTimeout:          r.duration("lock_timeout"),
 		CAFile:               r.str("ca_file"),
@@ -312,6 +315,8 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("update_method"), Problem: fmt.Sprintf("%q is not put or patch", c.UpdateMethod)}
 	case c.Timeout == 0:
 		return nil, &Error{Name: nameOf("timeout"), Problem: "must be more than 0"}
+	case c.UpdateTimeout == 0:
+		return nil, &Error{Name: nameOf("update_timeout"), Problem: "must be more than 0"}
 	case c.Recovery == RecoveryAdminURL && c.AdminRATURL == "":
 		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "is required with DCRCTL_RAT_RECOVERY=admin-url: dcrctl sends the admin token only to a renewal URL you configured"}
 	case c.Recovery == RecoveryAdminURL && !strings.Contains(c.AdminRATURL, "{client_id}"):

@@ -39,9 +39,14 @@ type Preset struct {
 	UpdateMethod     string // put (RFC 7592 §2.2) or patch
 	OpenRegistration bool   // registration needs no initial access token
 	Recovery         string // how a rejected RAT is recovered
-	// RATRotatesOnRead: a plain GET of the client returns a new RAT and kills
-	// the old one (Curity).
-	RATRotatesOnRead bool
+	// ReadKeepsRAT: the IdP is known never to rotate the RAT on a plain GET
+	// of the client. RFC 7592 §2.1 lets any server do so (Curity does), so
+	// where this is false a read is handled like an update: never
+	// abandoned, and never sent unless its answer can be saved. Only set
+	// for servers the test suite runs (oidc-provider rotates in its PUT
+	// handler alone, lib/actions/registration.js; Glewlwyd never rotates;
+	// Hydra rotates on update).
+	ReadKeepsRAT bool
 	// ManagementScope is the scope of a token that manages any client, for
 	// RecoveryManagementToken.
 	ManagementScope string
@@ -53,12 +58,12 @@ var Presets = []Preset{
 	// oidc-provider has no renewal route of its own: server code mints one
 	// (new provider.RegistrationAccessToken({clientId}).save()) and exposes
 	// it where the operator chooses, so DCRCTL_ADMIN_RAT_URL names it.
-	{Name: "oidc-provider", UpdateMethod: "put", Recovery: RecoveryNone},
-	{Name: "glewlwyd", UpdateMethod: "put", Recovery: RecoveryNone},
-	{Name: "hydra", RegistrationPath: "/oauth2/register", UpdateMethod: "put", OpenRegistration: true, Recovery: RecoveryNone},
+	{Name: "oidc-provider", UpdateMethod: "put", Recovery: RecoveryNone, ReadKeepsRAT: true},
+	{Name: "glewlwyd", UpdateMethod: "put", Recovery: RecoveryNone, ReadKeepsRAT: true},
+	{Name: "hydra", RegistrationPath: "/oauth2/register", UpdateMethod: "put", OpenRegistration: true, Recovery: RecoveryNone, ReadKeepsRAT: true},
 	{Name: "keycloak", RegistrationPath: "/clients-registrations/openid-connect", UpdateMethod: "put", Recovery: RecoveryKeycloak},
 	{Name: "gravitee", RegistrationPath: "/oidc/register", UpdateMethod: "patch", Recovery: RecoveryManagementToken, ManagementScope: "dcr_admin"},
-	{Name: "curity", UpdateMethod: "put", Recovery: RecoveryManagementToken, RATRotatesOnRead: true, ManagementScope: "dcrm"},
+	{Name: "curity", UpdateMethod: "put", Recovery: RecoveryManagementToken, ManagementScope: "dcrm"},
 }
 
 // PresetNames lists the preset names in order.

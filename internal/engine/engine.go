@@ -167,16 +167,34 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	if err := cfg.RequireLocal(); err != nil {
 		return nil, err
 	}
+	// Every run that may change anything (a dry run too: it saves a RAT the
+	// IdP rotates) needs to write the state; found out before any request.
+	var unwritable *state.UnwritableError
 	unlock, err := state.Lock(ctx, cfg.StatePath, cfg.LockTimeout)
-	if err != nil {
+	switch {
+	case errors.As(err, &unwritable) && opts.readOnly:
+		// status on a read-only state: it still shows what it can, and
+		// sends nothing whose answer it would have to save.
+		unlock = func() {}
+	case err != nil:
 		return nil, err
+	case !opts.readOnly:
+		if err := state.CheckWritable(cfg.StatePath); err != nil {
+			unlock()
+			return nil, err
+		}
 	}
 	defer unlock()
 	st, err := state.Load(cfg.StatePath)
 	if err != nil {
 		return nil, err
 	}
+	warnIfReadable(e.Log, cfg.StatePath, "BFF_CLIENT_CRED_PATH")
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
+	if n := st.InFlight; n != nil && n.Op == opRegister && !st.HasCredentials() {
+		e.Log.Warn("a registration sent earlier got no answer that dcrctl saved: the IdP may hold a client dcrctl does not know; ask its administrator to remove it if so",
+			"sent_at", n.SentAt.Format(time.RFC3339), "uri", n.URI)
+	}
 	if opts.acts() && !st.HasCredentials() {
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
 	}
@@ -207,6 +225,22 @@ func (r *run) save() error {
 	return state.Save(r.cfg.StatePath, r.st)
 }
 
+// persist applies change to the state and saves it, even in a dry run: for
+// what must never be lost (a rotated RAT, a write-ahead note). A dry run
+// applies it to the state on disk, leaving its own plan out of the file.
+func (r *run) persist(change func(*state.State)) error {
+	change(r.st)
+	if !r.opts.DryRun {
+		return state.Save(r.cfg.StatePath, r.st)
+	}
+	onDisk, err := state.Load(r.cfg.StatePath)
+	if err != nil {
+		return err
+	}
+	change(onDisk)
+	return state.Save(r.cfg.StatePath, onDisk)
+}
+
 // adoptRAT persists a registration access token the IdP rotated, before the
 // next request (RFC 7592 §3: the old one is dead). Even a dry run saves it,
 // since losing it would lock the client out.
@@ -216,18 +250,81 @@ func (r *run) adoptRAT(rat string) error {
 	}
 	r.e.IdP.Redactor.Add(rat)
 	r.e.Log.Info("IdP issued a new registration access token; saving it", "rat", secret.Fingerprint(rat))
-	if r.opts.DryRun {
-		onDisk, err := state.Load(r.cfg.StatePath)
-		if err != nil {
-			return err
+	err := r.persist(func(st *state.State) { st.RegistrationAccessToken = rat })
+	if err != nil {
+		r.e.Log.Error("the IdP rotated the registration access token and it could not be saved: the client can only be recovered with the admin token or re-registered", "rat", secret.Fingerprint(rat), "err", err)
+	}
+	return err
+}
+
+// Write-ahead note ops (state.Intent.Op).
+const (
+	opRead     = "read"
+	opUpdate   = "update"
+	opRenew    = "renewal"
+	opRegister = "registration"
+)
+
+// critical sends a request that may rotate the RAT, or create a client, so
+// that its answer is never lost: not started once ctx is cancelled; a
+// write-ahead note saved first (which also proves the state writable,
+// before anything is sent); the request itself immune to cancellation and
+// bounded by DCRCTL_UPDATE_TIMEOUT; send saves the answer; then the note
+// is cleared. A note stays when no answer arrived, for a later run to explain
+// a 401. An older note (from a run whose request got no answer) is kept
+// until a request succeeds: it is the likelier cause of a dead RAT.
+func (r *run) critical(ctx context.Context, op, method, uri string, send func(context.Context) error) error {
+	cctx, cancel, err := idp.Critical(ctx, r.cfg.UpdateTimeout)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	own := r.st.InFlight == nil
+	if own {
+		note := &state.Intent{Op: op, Method: method, URI: secret.MaskURL(uri), SentAt: r.e.Now().UTC().Truncate(time.Second)}
+		if r.st.RegistrationAccessToken != "" && op != opRegister {
+			note.RAT = secret.Fingerprint(r.st.RegistrationAccessToken)
 		}
-		onDisk.RegistrationAccessToken = rat
-		if err := state.Save(r.cfg.StatePath, onDisk); err != nil {
+		if err := r.persist(func(st *state.State) { st.InFlight = note }); err != nil {
 			return err
 		}
 	}
-	r.st.RegistrationAccessToken = rat
-	return r.save()
+	faults.Point("intent-recorded")
+	err = send(cctx)
+	// An HTTP answer settles this request's note, except a 401/403 to a
+	// request carrying the RAT: that may be the very loss the note explains.
+	var answered *idp.Error
+	if err == nil || (own && errors.As(err, &answered) && (op == opRegister || !idp.IsRejected(err))) {
+		if clearErr := r.persist(func(st *state.State) { st.InFlight = nil }); clearErr != nil && err == nil {
+			err = clearErr
+		}
+	}
+	return err
+}
+
+// readClient is the RFC 7592 §2.1 read, its rotated RAT saved. At an IdP not
+// known to keep the RAT on a read, it is a critical request.
+func (r *run) readClient(ctx context.Context, uri string) (*idp.Registration, error) {
+	var reg *idp.Registration
+	send := func(ctx context.Context) error {
+		var err error
+		if reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken); err != nil {
+			return err
+		}
+		return r.adoptRAT(reg.RAT)
+	}
+	if !r.cfg.Preset.ReadKeepsRAT {
+		return reg, r.critical(ctx, opRead, http.MethodGet, uri, send)
+	}
+	if err := send(ctx); err != nil {
+		return nil, err
+	}
+	if r.st.InFlight != nil {
+		// The RAT works: whatever an earlier request left unanswered did
+		// not cost it.
+		return reg, r.persist(func(st *state.State) { st.InFlight = nil })
+	}
+	return reg, nil
 }
 
 // loadKeys reads (or creates) the signing key and the pending key, and
@@ -408,10 +505,10 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
+	reg, err := r.readClient(ctx, uri)
 	switch {
 	case err == nil:
-		return reg, r.adoptRAT(reg.RAT)
+		return reg, nil
 	case idp.IsNotFound(err):
 		return nil, errClientGone
 	case !idp.IsRejected(err):
@@ -431,14 +528,11 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 	if renewErr := r.renewRAT(ctx); renewErr != nil {
 		return nil, r.ratRejected(err, renewErr)
 	}
-	reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
-	if err != nil {
-		if idp.IsRejected(err) {
-			return nil, r.ratRejected(err, errors.New("the renewed token was rejected too"))
-		}
-		return nil, err
+	reg, err = r.readClient(ctx, uri)
+	if idp.IsRejected(err) {
+		return nil, r.ratRejected(err, errors.New("the renewed token was rejected too"))
 	}
-	return reg, r.adoptRAT(reg.RAT)
+	return reg, err
 }
 
 // canRecover reports whether a rejected RAT can be recovered here: a
@@ -455,7 +549,18 @@ func (r *run) ratRejected(cause, renewal error) error {
 	case renewal == nil:
 		remedy = fmt.Sprintf("set BOOTSTRAP_ADMIN_TOKEN to recover it (DCRCTL_RAT_RECOVERY=%s), or ", r.cfg.Recovery) + remedy
 	}
-	return &RATRejectedError{ClientID: r.st.ClientID, Fingerprint: secret.Fingerprint(r.st.RegistrationAccessToken), Cause: cause, Renewal: renewal, Remedy: remedy}
+	return &RATRejectedError{ClientID: r.st.ClientID, Fingerprint: secret.Fingerprint(r.st.RegistrationAccessToken), Cause: cause, Renewal: renewal, Remedy: remedy, Note: r.lostAnswer()}
+}
+
+// lostAnswer explains a rejected RAT from the write-ahead note, when one
+// was left by a request carrying this same RAT.
+func (r *run) lostAnswer() string {
+	n := r.st.InFlight
+	if n == nil || n.RAT == "" || n.RAT != secret.Fingerprint(r.st.RegistrationAccessToken) {
+		return ""
+	}
+	return fmt.Sprintf("an %s (%s %s) sent at %s got no answer that dcrctl saved: the IdP may have applied it and issued a new registration access token that never reached dcrctl (a cancelled or killed run, or a timeout; DCRCTL_UPDATE_TIMEOUT)",
+		n.Op, n.Method, n.URI, n.SentAt.Format(time.RFC3339))
 }
 
 func (r *run) adminToken() string { return firstNonEmpty(r.opts.AdminToken, r.cfg.AdminToken) }
@@ -478,24 +583,35 @@ func (r *run) renewRAT(ctx context.Context) error {
 		return nil
 	}
 	r.e.IdP.Redactor.Add(token)
-	var rat string
-	var err error
+	method, uri := http.MethodPost, r.cfg.AdminRATURLFor(r.st.ClientID)
+	var send func(ctx context.Context) (string, error)
 	switch r.cfg.Recovery {
 	case config.RecoveryKeycloak:
-		rat, err = r.e.IdP.RenewRATKeycloak(ctx, r.cfg.AdminRATURL, r.st.ClientID, token)
+		uri = r.cfg.AdminRATURL
+		send = func(ctx context.Context) (string, error) {
+			return r.e.IdP.RenewRATKeycloak(ctx, r.cfg.AdminRATURL, r.st.ClientID, token)
+		}
 	case config.RecoveryManagementToken:
-		var uri string
-		if uri, err = r.clientURI(ctx); err == nil {
-			rat, err = r.e.IdP.RenewRATWithManagementToken(ctx, uri, token, r.intendedMetadata())
+		var err error
+		if uri, err = r.clientURI(ctx); err != nil {
+			return err
+		}
+		method = http.MethodPut
+		send = func(ctx context.Context) (string, error) {
+			return r.e.IdP.RenewRATWithManagementToken(ctx, uri, token, r.intendedMetadata())
 		}
 	default:
-		rat, err = r.e.IdP.RenewRAT(ctx, r.cfg.AdminRATURLFor(r.st.ClientID), token)
+		send = func(ctx context.Context) (string, error) { return r.e.IdP.RenewRAT(ctx, uri, token) }
 	}
+	err := r.critical(ctx, opRenew, method, uri, func(ctx context.Context) error {
+		rat, err := send(ctx)
+		if err != nil {
+			return err
+		}
+		faults.Point("rat-renewed")
+		return r.adoptRAT(rat)
+	})
 	if err != nil {
-		return err
-	}
-	faults.Point("rat-renewed")
-	if err := r.adoptRAT(rat); err != nil {
 		return err
 	}
 	r.report.step(step, r.cfg.Recovery)
@@ -676,19 +792,25 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	if err != nil {
 		return nil, err
 	}
-	for _, kid := range plan.Add {
-		r.report.step("publish key %q", kid)
-	}
-	for _, d := range plan.Drop {
-		r.report.step("drop key %q (%s)", d.KID, d.Reason)
-	}
 	uri := r.st.RegistrationClientURI
 	var updated *idp.Registration
+	method := http.MethodPut
 	if r.cfg.UpdateMethod == "patch" {
-		updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, idp.Metadata{"jwks": set})
-	} else {
-		updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
+		method = http.MethodPatch
 	}
+	err = r.critical(ctx, opUpdate, method, uri, func(ctx context.Context) error {
+		var err error
+		if method == http.MethodPatch {
+			updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, idp.Metadata{"jwks": set})
+		} else {
+			updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
+		}
+		if err != nil {
+			return err
+		}
+		faults.Point("jwks-accepted") // the IdP rotated the RAT; it is not saved yet
+		return r.adoptRAT(updated.RAT)
+	})
 	var refused *idp.Error
 	switch {
 	case idp.IsRejected(err):
@@ -702,9 +824,12 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	case err != nil:
 		return nil, err
 	}
-	faults.Point("jwks-accepted") // the IdP rotated the RAT; it is not saved yet
-	if err := r.adoptRAT(updated.RAT); err != nil {
-		return nil, err
+	// Reported once done: an interrupted run lists only what it completed.
+	for _, kid := range plan.Add {
+		r.report.step("publish key %q", kid)
+	}
+	for _, d := range plan.Drop {
+		r.report.step("drop key %q (%s)", d.KID, d.Reason)
 	}
 	for _, kid := range plan.Add {
 		if keys.Find(updated.JWKS, kid) == nil {
@@ -874,8 +999,9 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 			md[k] = v
 		}
 	}
-	r.report.step("register a client (%s) with key %q", reason, r.active.rec.KID)
+	const step = "register a client (%s) with key %q"
 	if r.opts.DryRun {
+		r.report.step(step, reason, r.active.rec.KID)
 		return nil
 	}
 	pub, err := keys.PublicJWK(r.active.signer, r.active.rec.KID, r.active.rec.Alg)
@@ -898,22 +1024,27 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		}
 		r.e.IdP.Redactor.Add(iat)
 	}
-	reg, err := r.e.IdP.Register(ctx, endpoint, iat, md)
+	var reg *idp.Registration
+	err = r.critical(ctx, opRegister, http.MethodPost, endpoint, func(ctx context.Context) error {
+		var err error
+		if reg, err = r.e.IdP.Register(ctx, endpoint, iat, md); err != nil {
+			return err
+		}
+		faults.Point("client-registered") // the IdP has the client; the state does not
+		r.e.IdP.Redactor.Add(reg.RAT)
+		r.st.ClientID = reg.ClientID
+		r.st.RegistrationAccessToken = reg.RAT
+		r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
+		r.markPublished([]string{r.active.rec.KID})
+		return r.save()
+	})
 	if idp.IsRejected(err) {
 		return &IATRejectedError{Cause: err, Open: iat == ""}
 	}
 	if err != nil {
 		return err
 	}
-	faults.Point("client-registered") // the IdP has the client; the state does not
-	r.e.IdP.Redactor.Add(reg.RAT)
-	r.st.ClientID = reg.ClientID
-	r.st.RegistrationAccessToken = reg.RAT
-	r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
-	r.markPublished([]string{r.active.rec.KID})
-	if err := r.save(); err != nil {
-		return err
-	}
+	r.report.step(step, reason, r.active.rec.KID)
 	if reg.RAT == "" {
 		return &idp.BadResponseError{Op: "register", URL: endpoint, Problem: "no registration_access_token (RFC 7592 §3 requires one); the client_id was saved, the client cannot be managed"}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/secret"
+	"github.com/dcrctl/dcrctl/internal/state"
 )
 
 // RAT health values.
@@ -20,6 +22,8 @@ const (
 	RATNotCached   = "not cached"
 	RATUnreachable = "unreachable"
 	RATClientGone  = "client unknown to the IdP"
+	// RATUnchecked: not read, because the answer could not be saved.
+	RATUnchecked = "not checked"
 )
 
 // RATHealth is what the IdP made of the cached registration access token.
@@ -90,12 +94,18 @@ func (r *run) status(ctx context.Context) *Status {
 		st.RAT.Fingerprint = secret.Fingerprint(r.st.RegistrationAccessToken)
 		uri, err := r.clientURI(ctx)
 		if err == nil {
-			reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken)
+			reg, err = r.readClient(ctx, uri)
 		}
-		if err == nil {
-			err = r.adoptRAT(reg.RAT)
+		var unwritable *state.UnwritableError
+		if errors.As(err, &unwritable) {
+			// Nothing was sent: a read that may rotate the RAT needs a
+			// state it can save the new one in.
+			reg = nil
+			st.RAT = RATHealth{Health: RATUnchecked, Fingerprint: st.RAT.Fingerprint,
+				Error: fmt.Sprintf("not checked: the IdP (DCRCTL_IDP_PRESET=%s) may rotate the registration access token on a read, and %v", r.cfg.Preset.Name, err)}
+		} else {
+			st.RAT = ratHealth(err, st.RAT.Fingerprint)
 		}
-		st.RAT = ratHealth(err, st.RAT.Fingerprint)
 		st.ClientURI = r.st.RegistrationClientURI
 	}
 	if reg != nil {

@@ -91,10 +91,18 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
 
+	httpClient := cl.HTTP
+	if isCritical(ctx) {
+		// Bounded by the context's deadline (DCRCTL_UPDATE_TIMEOUT), not by
+		// the per-request timeout meant for requests that change nothing.
+		long := *cl.HTTP
+		long.Timeout = 0
+		httpClient = &long
+	}
 	attempts := 0
 	start := time.Now()
 	rc := &retryablehttp.Client{
-		HTTPClient:   cl.HTTP,
+		HTTPClient:   httpClient,
 		RetryWaitMin: 200 * time.Millisecond,
 		RetryWaitMax: 5 * time.Second,
 		RetryMax:     1 << 20, // bounded by the deadline in CheckRetry

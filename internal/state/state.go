@@ -6,6 +6,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,10 +50,27 @@ type State struct {
 	// ForceReplacedClientID is the client that DCR_FORCE_REPLACE registered:
 	// while it is the client here, a flag left set does not replace it again.
 	ForceReplacedClientID string `json:"force_replaced_client_id,omitempty"`
+	// InFlight is the write-ahead note of a request that may rotate the RAT
+	// (or create a client), written before it is sent and cleared once its
+	// answer is saved. A note found later means the answer never arrived.
+	InFlight *Intent `json:"in_flight,omitempty"`
 
 	// extra holds members dcrctl does not know (written by the old helper or
 	// a later version): kept as they were on every rewrite, never lost.
 	extra map[string]json.RawMessage
+	// saved is the content digest as last loaded or saved, so that
+	// UpdatedAt moves only when the content does (see Save).
+	saved string
+}
+
+// Intent is a write-ahead note: which request was sent, where and when, and
+// the fingerprint of the RAT it carried. Never a secret.
+type Intent struct {
+	Op     string    `json:"op"` // read, update, renew, register
+	Method string    `json:"method"`
+	URI    string    `json:"uri"` // shown masked
+	SentAt time.Time `json:"sent_at"`
+	RAT    string    `json:"rat_fingerprint,omitempty"`
 }
 
 // stateFields is State without its methods, for the default JSON coding.
@@ -171,6 +189,7 @@ func Load(path string) (*State, error) {
 	if err != nil {
 		return nil, &CorruptError{Path: path, Err: err}
 	}
+	st.saved = st.digest()
 	return st, nil
 }
 
@@ -206,14 +225,61 @@ func Parse(data []byte) (*State, error) {
 	return &st, nil
 }
 
+// UnwritableError: the state cannot be saved where BFF_CLIENT_CRED_PATH
+// says (a missing folder, a read-only mount, another user's folder). Raised
+// before any request whose answer would have to be saved. Exit 73.
+type UnwritableError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnwritableError) Error() string {
+	msg := fmt.Sprintf("state file %s (BFF_CLIENT_CRED_PATH) cannot be written: %v", e.Path, e.Err)
+	if errors.Is(e.Err, fs.ErrNotExist) {
+		// Not created on purpose: a missing folder is most often a
+		// forgotten volume mount, and a state written into the container's
+		// own filesystem would be lost, RAT and all, on the next restart.
+		return msg + "; dcrctl does not create the folder (a missing folder is usually a volume that is not mounted): create it or mount the volume"
+	}
+	return msg + "; dcrctl needs to write it (a temp file and a rename in its folder) to keep the registration access token the IdP returns: make the folder writable for this user, or point BFF_CLIENT_CRED_PATH at a writable volume"
+}
+
+func (e *UnwritableError) Unwrap() error { return e.Err }
+
+// CheckWritable fails with an UnwritableError unless Save can write path.
+func CheckWritable(path string) error {
+	if err := atomicfile.CheckWritable(path); err != nil {
+		return &UnwritableError{Path: path, Err: err}
+	}
+	return nil
+}
+
+// digest identifies the content that matters: everything but UpdatedAt and
+// the write-ahead note, so that a note written and cleared again leaves the
+// file as it was.
+func (s *State) digest() string {
+	c := *s
+	c.UpdatedAt, c.InFlight, c.saved = time.Time{}, nil, ""
+	data, _ := json.Marshal(c)
+	sum := sha256.Sum256(data)
+	return string(sum[:])
+}
+
 // Save writes the state atomically with mode 0600: it holds the RAT.
+// UpdatedAt is when the content last changed, not counting the note.
 func Save(path string, st *State) error {
-	st.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	if d := st.digest(); d != st.saved {
+		st.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+		st.saved = d
+	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(path, append(data, '\n'), 0o600)
+	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
+		return &UnwritableError{Path: path, Err: err}
+	}
+	return nil
 }
 
 // ErrLockTimeout means another dcrctl held the state lock for longer than the
@@ -222,8 +288,16 @@ var ErrLockTimeout = errors.New("state lock not acquired in time")
 
 // Lock takes the exclusive lock beside the state file (path + ".lock"), so
 // that replicas sharing a volume never rotate at once. It waits up to timeout.
+// For a state file that is a symbolic link the lock sits beside the file it
+// names, so replicas that reach one file by different links share one lock.
+// A lock that cannot be created is an UnwritableError.
 func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(), err error) {
-	lock := flock.New(path + ".lock")
+	target, err := atomicfile.Resolve(path)
+	if err != nil {
+		return nil, &UnwritableError{Path: path, Err: err}
+	}
+	lockPath := target + ".lock"
+	lock := flock.New(lockPath)
 	var ok bool
 	if timeout == 0 {
 		// DCRCTL_LOCK_TIMEOUT=0: try once, never wait (an already expired
@@ -234,11 +308,14 @@ func Lock(ctx context.Context, path string, timeout time.Duration) (unlock func(
 		defer cancel()
 		ok, err = lock.TryLockContext(ctx, 50*time.Millisecond)
 	}
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return nil, fmt.Errorf("lock %s.lock: %w", path, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: %s.lock is held by another process after %s (DCRCTL_LOCK_TIMEOUT)", ErrLockTimeout, path, timeout)
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pathErr):
+		return nil, &UnwritableError{Path: path, Err: fmt.Errorf("lock %s: %w", lockPath, pathErr.Err)}
+	case err != nil && !errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
+	case !ok:
+		return nil, fmt.Errorf("%w: %s is held by another process after %s (DCRCTL_LOCK_TIMEOUT)", ErrLockTimeout, lockPath, timeout)
 	}
 	return func() { lock.Unlock() }, nil
 }

@@ -138,6 +138,13 @@ func (i *IdP) ResetRequests(t testing.TB) {
 	i.admin(t, http.MethodDelete, "/admin/requests", nil)
 }
 
+// Delay makes the IdP hold its answer to every later request with this
+// HTTP method for d, after handling it (0 ends the delay).
+func (i *IdP) Delay(t testing.TB, method string, d time.Duration) {
+	t.Helper()
+	i.admin(t, http.MethodPost, fmt.Sprintf("/admin/delay?method=%s&ms=%d", method, d.Milliseconds()), nil)
+}
+
 func (i *IdP) admin(t testing.TB, method, path string, out any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, i.URL+path, nil)

@@ -19,6 +19,9 @@ type fakeBackend struct {
 	err      error
 	calls    []engine.Options
 	block    chan struct{} // when set, Bootstrap waits for it or ctx
+	// critical: Bootstrap waits for block whatever ctx says, as the engine
+	// does for a request that may rotate the RAT.
+	critical bool
 }
 
 func (f *fakeBackend) Status(ctx context.Context) (*engine.Status, error) {
@@ -32,7 +35,9 @@ func (f *fakeBackend) Bootstrap(ctx context.Context, opts engine.Options) (*engi
 	f.mu.Lock()
 	f.calls = append(f.calls, opts)
 	f.mu.Unlock()
-	if f.block != nil {
+	if f.block != nil && f.critical {
+		<-f.block
+	} else if f.block != nil {
 		select {
 		case <-f.block:
 		case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -93,6 +94,11 @@ type Model struct {
 	busy   string // what is in flight, "" when idle
 	cancel context.CancelFunc
 	reqID  int
+	// background is what esc stopped waiting for, by request id: the
+	// engine never abandons a request that may rotate the RAT, so its
+	// answer still lands (and is saved); the screen says so when it does.
+	background map[int]string
+	work       *sync.WaitGroup // every request in flight, for Wait
 
 	message string // last outcome
 	errText string // last error, with its remedy
@@ -130,6 +136,8 @@ func New(backend Backend, opts Options) Model {
 		spinner:       sp,
 		help:          help.New(),
 		hasAdminToken: opts.HasAdminToken,
+		background:    map[int]string{},
+		work:          &sync.WaitGroup{},
 	}
 	m.prompt = newPromptDialog(styles)
 	m.confirm = newConfirmDialog(styles)
@@ -141,6 +149,37 @@ func New(backend Backend, opts Options) Model {
 
 // Init runs the first status read (with its spinner).
 func (m Model) Init() tea.Cmd { return m.initCmd }
+
+// Wait blocks until every request the model started has ended: after the
+// program quits, so that a request that may rotate the RAT is answered and
+// saved before the process exits.
+func (m Model) Wait() {
+	m.work.Wait()
+}
+
+// track counts fn as work in flight until it returns.
+func (m Model) track(fn func() tea.Msg) tea.Cmd {
+	m.work.Add(1)
+	return func() tea.Msg {
+		defer m.work.Done()
+		return fn()
+	}
+}
+
+// landedInBackground handles a reply to a request esc stopped waiting for.
+func (m *Model) landedInBackground(id int, what string, err error) bool {
+	name, ok := m.background[id]
+	if !ok {
+		return false
+	}
+	delete(m.background, id)
+	if err != nil {
+		m.errText = fmt.Sprintf("%s finished in the background: %s", name, friendly(err))
+	} else {
+		m.message = fmt.Sprintf("%s finished in the background: %s (saved)", name, what)
+	}
+	return true
+}
 
 // startRequest cancels anything in flight and returns a context and id for
 // a new request.
@@ -179,10 +218,10 @@ func (m *Model) settle(id int, err error) bool {
 func (m Model) refresh() (Model, tea.Cmd) {
 	ctx, id := m.startRequest("reading the client from the IdP")
 	backend := m.backend
-	return m, tea.Batch(m.spinner.Tick, func() tea.Msg {
+	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		st, err := backend.Status(ctx)
 		return statusMsg{id: id, status: st, err: err}
-	})
+	}))
 }
 
 func (m Model) plan(a action) (Model, tea.Cmd) {
@@ -190,19 +229,19 @@ func (m Model) plan(a action) (Model, tea.Cmd) {
 	ctx, id := m.startRequest("planning: " + a.name)
 	backend, opts := m.backend, a.opts
 	opts.DryRun = true
-	return m, tea.Batch(m.spinner.Tick, func() tea.Msg {
+	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
 		return planMsg{id: id, action: a, report: report, err: err}
-	})
+	}))
 }
 
 func (m Model) apply(a action) (Model, tea.Cmd) {
 	ctx, id := m.startRequest("applying: " + a.name)
 	backend, opts := m.backend, a.opts
-	return m, tea.Batch(m.spinner.Tick, func() tea.Msg {
+	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
 		return appliedMsg{id: id, action: a, report: report, err: err}
-	})
+	}))
 }
 
 // Update routes messages to the active screen or dialog.
@@ -220,18 +259,36 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spinner, cmd = m.spinner.Update(msg)
 		return m, cmd
 	case statusMsg:
+		if m.landedInBackground(msg.id, "refreshed", msg.err) && msg.err == nil {
+			m.status, m.refreshedAt = msg.status, m.now()
+			m.resize()
+			return m, nil
+		}
 		if m.settle(msg.id, msg.err) {
 			m.status, m.refreshedAt = msg.status, m.now()
 			m.resize()
 		}
 		return m, nil
 	case planMsg:
+		if m.landedInBackground(msg.id, "planned, nothing applied", msg.err) {
+			return m, nil
+		}
 		if m.settle(msg.id, msg.err) {
 			m.confirm = m.confirm.open(msg.action, msg.report)
 			m.mode = modeConfirm
 		}
 		return m, nil
 	case appliedMsg:
+		outcome := ""
+		if msg.report != nil {
+			outcome = msg.report.Outcome
+		}
+		if m.landedInBackground(msg.id, outcome, msg.err) {
+			if m.busy != "" {
+				return m, nil
+			}
+			return m.refresh()
+		}
 		if msg.id != m.reqID {
 			return m, nil
 		}
@@ -260,9 +317,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.Cancel) {
 		if m.busy != "" {
-			m.reqID++ // the reply to the cancelled request is dropped
+			// Stop waiting, not the request: the engine finishes one that
+			// may rotate the RAT and saves its answer; the reply is shown
+			// when it lands.
+			m.background[m.reqID] = m.busy
+			m.message = "stopped waiting: " + m.busy + " goes on in the background"
+			m.reqID++
 			m.finishRequest()
-			m.message = "cancelled"
 		}
 		return m, nil
 	}

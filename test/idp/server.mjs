@@ -25,6 +25,7 @@ const adminToken = process.env.IDP_ADMIN_TOKEN ?? 'demo-bootstrap-admin-token';
 const iatClientID = process.env.IDP_IAT_CLIENT_ID ?? 'gateway';
 const iatClientSecret = process.env.IDP_IAT_CLIENT_SECRET ?? 'gateway-secret-for-tests-only';
 const emulate = process.env.IDP_EMULATE ?? '';
+const delays = {}; // method -> ms, set by /admin/delay
 
 // Where registration lives: oidc-provider's default, or the emulated product's path.
 const registrationPaths = {
@@ -77,6 +78,25 @@ function startProvider(issuer) {
       requestLog.push({ method: ctx.method, path: ctx.path });
     }
     await next();
+  });
+
+  // Glue (a slow IdP): POST /admin/delay?method=PUT&ms=3000 holds the answer
+  // to every later request of that method for ms milliseconds, *after* the
+  // provider has handled it, so the change (and a RAT rotation) is applied
+  // while the client still waits, as with a slow network or a loaded IdP.
+  // ms=0 ends it.
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/admin/delay') {
+      if (bearer(ctx) !== adminToken) return deny(ctx);
+      const ms = Number(ctx.query.ms ?? 0);
+      delays[String(ctx.query.method ?? '').toUpperCase()] = Math.min(Math.max(ms, 0), 60000);
+      ctx.body = delays;
+      return undefined;
+    }
+    await next();
+    const ms = delays[ctx.method];
+    if (ms && !ctx.path.startsWith('/admin/')) await new Promise((resolve) => { setTimeout(resolve, ms); });
+    return undefined;
   });
 
   // Glue (Gravitee APIM style): a client-credentials access token with scope

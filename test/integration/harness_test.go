@@ -39,6 +39,10 @@ func newClient(t *testing.T, idpURL string) *client {
 		"BFF_CLIENT_CRED_PATH":  filepath.Join(dir, "client.json"),
 		"DCRCTL_RETRY_DEADLINE": "15s",
 		"DCRCTL_TIMEOUT":        "5s",
+		// The test IdP's own dialect: it keeps the RAT on a read, so a read
+		// is an ordinary request (the generic preset's careful reads are
+		// tested on their own).
+		"DCRCTL_IDP_PRESET": "oidc-provider",
 		// The test IdP's renewal route (server.mjs glue): dcrctl has no
 		// default renewal URL, it sends the admin token only where told.
 		"DCRCTL_ADMIN_RAT_URL": idpURL + "/admin/clients/{client_id}/registration-access-token",
