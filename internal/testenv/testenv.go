@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -268,7 +269,22 @@ func (r Result) Output() string { return r.Stdout + r.Stderr }
 // for at most timeout.
 func Run(t testing.TB, timeout time.Duration, env map[string]string, args ...string) Result {
 	t.Helper()
-	cmd := Start(t, env, args...)
+	return Wait(t, Start(t, env, args...), timeout)
+}
+
+// RunWrapped runs the binary through a wrapper command line (setpriv to run
+// it as another user, unshare for a read-only mount): wrapper, then the
+// binary's path, then args.
+func RunWrapped(t testing.TB, timeout time.Duration, env map[string]string, wrapper []string, args ...string) Result {
+	t.Helper()
+	argv := append(append(slices.Clone(wrapper[1:]), Binary(t)), args...)
+	return Wait(t, start(t, env, argv, wrapper[0]), timeout)
+}
+
+// Wait waits for a started dcrctl, killing it after timeout.
+func Wait(t testing.TB, cmd *exec.Cmd, timeout time.Duration) Result {
+	t.Helper()
+	args := cmd.Args
 	timer := time.AfterFunc(timeout, func() { cmd.Process.Kill() })
 	defer timer.Stop()
 	err := cmd.Wait()
@@ -288,6 +304,11 @@ func Start(t testing.TB, env map[string]string, args ...string) *exec.Cmd {
 	if _, faulty := env["DCRCTL_FAULT_KILL_AT"]; faulty {
 		bin = FaultBinary(t)
 	}
+	return start(t, env, args, bin)
+}
+
+func start(t testing.TB, env map[string]string, args []string, bin string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {

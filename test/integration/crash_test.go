@@ -20,16 +20,16 @@ type crashScenario struct {
 func TestCrashAtEveryStepRecovers(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
 	scenarios := []crashScenario{
-		{name: "registration", setup: func(*client) {}, points: []string{"active-key-written", "client-registered"}},
+		{name: "registration", setup: func(*client) {}, points: []string{"active-key-written", "intent-recorded", "client-registered"}},
 		{name: "rotation", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.age(31) },
-			points: []string{"pending-key-written", "pending-key-recorded", "jwks-accepted", "jwks-recorded", "pending-key-renamed"}},
+			points: []string{"pending-key-written", "pending-key-recorded", "intent-recorded", "jwks-accepted", "jwks-recorded", "pending-key-renamed"}},
 		{name: "retirement", setup: func(c *client) {
 			c.mustRun(0, "bootstrap")
 			c.age(31)
 			c.mustRun(0, "bootstrap") // rotated: two keys, the old one 31 days
 			c.age(31)                 // old key 62 days (expired), active 31 (not due at 45)
 		}, env: map[string]string{"BFF_JWK_ROTATE_AFTER_DAYS": "45"}, points: []string{"jwks-accepted", "jwks-recorded"}},
-		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.revokeRAT() }, points: []string{"rat-renewed"}},
+		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.revokeRAT() }, points: []string{"intent-recorded", "rat-renewed"}},
 		{name: "force replace", setup: func(c *client) { c.mustRun(0, "bootstrap") },
 			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"client-deleted", "client-registered"}},
 	}
@@ -54,6 +54,9 @@ func TestCrashAtEveryStepRecovers(t *testing.T) {
 				delete(c.env, "DCR_FORCE_REPLACE")
 				c.mustRun(0, "bootstrap") // and a plain run after that is quiet and fine
 				assertKeyMatchesState(t, c)
+				if n := c.state().InFlight; n != nil {
+					t.Errorf("write-ahead note left after recovery: %+v", n)
+				}
 				status := c.mustRun(0, "status", "-o", "json")
 				if !strings.Contains(status.Stdout, `"health": "valid"`) {
 					t.Errorf("RAT not valid after recovery:\n%s", status.Stdout)

@@ -192,3 +192,41 @@ func TestTUIAndBootstrapTogetherLoseNothing(t *testing.T) {
 	c.mustRun(0, "bootstrap") // the RAT both rotated is the one saved
 	s.send("q")
 }
+
+// esc while a confirmed rotation's update is slow (the IdP applied it and
+// rotated the RAT, its answer held back 3 s): the screen stops waiting, the
+// update finishes in the background, its RAT is saved, and the screen says
+// so when it lands.
+func TestTUIEscDuringASlowUpdateKeepsTheRATInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	before := c.state().RegistrationAccessToken
+
+	s := startTUI(t, c)
+	s.waitFor(`bff-initial .*active`)
+	s.send("r")
+	c.outputs = append(c.outputs, s.waitFor(`Plan: rotate`))
+	idp.Delay(t, "PUT", 3*time.Second)
+	defer idp.Delay(t, "PUT", 0)
+	idp.ResetRequests(t)
+	s.send("y")
+	for attempt := 0; attempt < 200 && !slices.Contains(methods(idp.Requests(t)), "PUT /reg/"+c.state().ClientID); attempt++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.send("Escape")
+	c.outputs = append(c.outputs, s.waitFor(`goes on in the background`))
+	c.outputs = append(c.outputs, s.waitFor(`finished in the background: updated \(saved\)`))
+	idp.Delay(t, "PUT", 0)
+	if c.state().RegistrationAccessToken == before {
+		t.Fatal("the RAT the update rotated was not saved")
+	}
+	s.send("q")
+	if !s.exited() {
+		t.Fatal("q did not quit")
+	}
+	if h := ratHealth(t, c); h != "valid" {
+		t.Errorf("RAT after esc: %s", h)
+	}
+	assertKeyMatchesState(t, c)
+}
