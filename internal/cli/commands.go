@@ -138,20 +138,36 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 	if st.RAT.Error != "" {
 		fmt.Fprintf(w, "IdP said: %s\n", st.RAT.Error)
 	}
+	if st.RAT.Note != "" {
+		fmt.Fprintf(w, "why: %s\n", st.RAT.Note)
+	}
+	if st.RAT.Next != "" {
+		fmt.Fprintf(w, "next: %s\n", st.RAT.Next)
+	}
+	if !st.JWKSCurrent && st.ClientID != "" {
+		seen := "never"
+		if st.JWKSSeenAt != nil {
+			seen = st.JWKSSeenAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "keys: the IdP was not read; \"last-seen\" keys were published when last seen, at %s\n", seen)
+	}
 	fmt.Fprintln(w)
 	writeKeysTable(w, st)
 }
 
 func writeKeysTable(w io.Writer, st *engine.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tALG\tUSE\tCREATED\tAGE\tSTATE")
+	fmt.Fprintln(tw, "KID\tALG\tUSE\tCREATED\tAGE\tRETIRES ON\tSTATE")
 	for _, k := range st.Keys {
-		created, age := "-", "?"
+		created, age, retires := "-", "?", "-"
 		if k.CreatedAt != nil {
 			created = k.CreatedAt.Format(time.RFC3339)
 			age = fmt.Sprintf("%dd", *k.AgeDays)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, strings.Join(k.States, ","))
+		if k.RetiresOn != nil {
+			retires = k.RetiresOn.Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, retires, strings.Join(k.States, ","))
 	}
 	tw.Flush()
 }

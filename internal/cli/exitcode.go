@@ -16,11 +16,12 @@ const (
 	ExitError       = 1  // anything not listed below
 	ExitUsage       = 64 // EX_USAGE: bad command line, an action refused (retire the active key), or the TUI without a terminal
 	ExitNoInput     = 66 // EX_NOINPUT: an action on an existing client, but the state holds none
-	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, an update the IdP refused (400), corrupt state, bad PEM
+	ExitDataErr     = 65 // EX_DATAERR: unusable IdP response, an update or a registration with DCR_CLIENT_ID the IdP refused (400/409), corrupt state, bad PEM
 	ExitUnavailable = 69 // EX_UNAVAILABLE: IdP unreachable until the retry deadline
 	ExitCantCreate  = 73 // EX_CANTCREAT: the state cannot be written where BFF_CLIENT_CRED_PATH says (missing folder, read-only mount, permissions); found before any request whose answer would need saving
 	ExitTempFail    = 75 // EX_TEMPFAIL: state lock not acquired in time
 	ExitNoPerm      = 77 // EX_NOPERM: the IdP rejected a token (RAT, or the IAT at registration) and it could not be recovered
+	ExitStalePlan   = 79 // dcrctl's own: the client changed between a plan and its application; nothing was applied, the new plan is shown
 	ExitConfig      = 78 // EX_CONFIG: bad or missing configuration, missing IAT, no registration endpoint, an IAT token endpoint refusing the configured client or scope
 )
 
@@ -35,6 +36,7 @@ func ExitCode(err error) int {
 		ratRejected *engine.RATRejectedError
 		iatRejected *engine.IATRejectedError
 		refusedUpd  *engine.UpdateRefusedError
+		refusedReg  *engine.RegistrationRefusedError
 		notRegd     *engine.NotRegisteredError
 		unreachable *idp.UnreachableError
 		badResponse *idp.BadResponseError
@@ -44,6 +46,7 @@ func ExitCode(err error) int {
 		mismatch    *engine.KeyMismatchError
 		usage       usageError
 		refused     *engine.RefusedError
+		stale       *engine.StalePlanError
 	)
 	switch {
 	case err == nil:
@@ -58,7 +61,9 @@ func ExitCode(err error) int {
 		return ExitCantCreate
 	case errors.As(err, &notRegd):
 		return ExitNoInput
-	case errors.As(err, &refusedUpd):
+	case errors.As(err, &stale):
+		return ExitStalePlan
+	case errors.As(err, &refusedUpd), errors.As(err, &refusedReg):
 		return ExitDataErr
 	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err):
 		return ExitNoPerm

@@ -26,6 +26,7 @@ func TestExitCodes(t *testing.T) {
 		{&config.Error{Name: "X", Problem: "bad"}, ExitConfig},
 		{&engine.MissingIATError{Reason: "r"}, ExitConfig},
 		{fmt.Errorf("wrapped: %w", state.ErrLockTimeout), ExitTempFail},
+		{&engine.StalePlanError{Differences: []string{"active key was a, is b"}}, ExitStalePlan},
 		{&state.UnwritableError{Path: "/s", Err: errors.New("read-only file system")}, ExitCantCreate},
 		{&engine.RATRejectedError{Cause: &idp.Error{Status: 401}}, ExitNoPerm},
 		{&idp.Error{Status: 403}, ExitNoPerm},

@@ -17,15 +17,19 @@ import (
 type mutation struct {
 	yes, dryRun bool
 	output      string
+	planOut     string
 }
 
 func (m *mutation) flags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&m.yes, "yes", "y", false, "apply without asking (for scripts)")
 	cmd.Flags().BoolVar(&m.dryRun, "dry-run", false, "print the plan; change nothing")
 	cmd.Flags().StringVarP(&m.output, "output", "o", "text", "text, json or yaml")
+	cmd.Flags().StringVar(&m.planOut, "plan-out", "", "write the plan to `FILE` for `dcrctl apply FILE` (a change ticket); change nothing")
 }
 
-// mutate shows the plan for opts, asks on a terminal (unless --yes), and applies it.
+// mutate shows the plan for opts, asks on a terminal (unless --yes), and
+// applies exactly that plan: the apply passes the plan's basis, and a client
+// that changed in between is refused (exit 79) with the new plan shown.
 func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error {
 	if err := outputFormat(m.output, "text", "json", "yaml"); err != nil {
 		return err
@@ -39,6 +43,13 @@ func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error
 	plan, err := e.Bootstrap(cmd.Context(), planOpts)
 	if err != nil {
 		return err
+	}
+	if m.planOut != "" {
+		if err := writePlanFile(m.planOut, cmd, a.cfg.StatePath, opts, plan); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stderr, "plan written to %s; nothing changed. Apply it with: dcrctl apply %s\n", m.planOut, m.planOut)
+		return a.print(m.output, plan, plan.String())
 	}
 	if m.dryRun {
 		return a.print(m.output, plan, plan.String())
@@ -58,13 +69,33 @@ func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 			return declinedError{}
 		}
+		opts.Expect = plan.Basis // apply what was confirmed, or nothing
 	}
-	report, err := e.Bootstrap(cmd.Context(), opts)
-	a.completed(report)
+	return a.apply(cmd, m.output, opts)
+}
+
+// apply runs opts for real. A stale plan (StalePlanError) prints the plan as
+// it would be now, so that the operator can review it and run again.
+func (a *App) apply(cmd *cobra.Command, output string, opts engine.Options) error {
+	e, err := a.Engine()
 	if err != nil {
 		return err
 	}
-	return a.print(m.output, report, report.String())
+	report, err := e.Bootstrap(cmd.Context(), opts)
+	a.completed(report)
+	var stale *engine.StalePlanError
+	if errors.As(err, &stale) {
+		planOpts := opts
+		planOpts.DryRun, planOpts.Expect = true, nil
+		if plan, planErr := e.Bootstrap(cmd.Context(), planOpts); planErr == nil {
+			fmt.Fprintf(a.Stderr, "the plan as it would be now:\n%s", plan.String())
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return a.print(output, report, report.String())
 }
 
 // mutationCmd is a changing command: the engine options its arguments ask

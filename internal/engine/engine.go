@@ -51,6 +51,10 @@ type Options struct {
 	RenewRAT   bool   // renew the RAT with the admin token now
 	AdminToken string // overrides BOOTSTRAP_ADMIN_TOKEN (the TUI asks for it; never saved)
 
+	// Expect is the basis of the plan being applied: when the client is
+	// no longer what the plan saw, nothing is sent (StalePlanError).
+	Expect *Basis
+
 	readOnly bool // status: never generate a key, never require an IAT
 }
 
@@ -70,6 +74,8 @@ type Report struct {
 	ActiveKID         string         `json:"active_kid,omitempty"`
 	Steps             []string       `json:"steps"`
 	JWKS              *keys.JWKSPlan `json:"jwks,omitempty"`
+	// Basis is what the plan was computed from (see Options.Expect).
+	Basis *Basis `json:"basis,omitempty"`
 }
 
 func (r *Report) step(format string, args ...any) {
@@ -135,6 +141,7 @@ type run struct {
 	pending *localKey
 	report  *Report
 
+	basis        Basis  // what this run's plan is computed from
 	renewPlanned bool   // a dry run has already planned a RAT renewal
 	noRotation   bool   // this run discards the pending key: make no new one
 	endpoint     string // the registration endpoint, once found
@@ -198,6 +205,12 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	if opts.acts() && !st.HasCredentials() {
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
 	}
+	basis := localBasis(st)
+	if opts.Expect != nil {
+		if diff := opts.Expect.differences(basis); len(diff) > 0 {
+			return nil, &StalePlanError{Differences: diff}
+		}
+	}
 	// Registration with no way to get an IAT fails here, before any request.
 	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
 		reason := "no cached credentials"
@@ -206,7 +219,7 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 		}
 		return nil, &MissingIATError{Reason: reason}
 	}
-	r := &run{e: e, cfg: cfg, opts: opts, now: e.Now().UTC(), st: st,
+	r := &run{e: e, cfg: cfg, opts: opts, now: e.Now().UTC(), st: st, basis: basis,
 		report: &Report{Outcome: "unchanged", DryRun: opts.DryRun}}
 	if err := r.loadKeys(); err != nil {
 		return nil, err
@@ -214,7 +227,27 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	err = fn(ctx, r)
 	r.report.ClientID = r.st.ClientID
 	r.report.ActiveKID = r.st.ActiveKID
+	// The RAT as the next run will find it (a read may have rotated it).
+	if r.st.RegistrationAccessToken != "" && r.st.ClientID == r.basis.ClientID {
+		r.basis.RAT = secret.Fingerprint(r.st.RegistrationAccessToken)
+	}
+	r.report.Basis = &r.basis
 	return r.report, err
+}
+
+// sawRegistration records the read in the basis and, when applying a plan,
+// stops before any change if the registration is not what the plan saw.
+func (r *run) sawRegistration(reg *idp.Registration) error {
+	r.basis = r.basis.withRegistration(reg, r.intendedMetadata())
+	seen := r.now.Truncate(time.Second)
+	r.st.JWKSSeenAt = &seen // saved with the next write, if any
+	if r.opts.Expect == nil {
+		return nil
+	}
+	if diff := r.opts.Expect.differences(r.basis); len(diff) > 0 {
+		return &StalePlanError{Differences: diff}
+	}
+	return nil
 }
 
 // save writes the state; a dry run never does.
@@ -627,6 +660,21 @@ func (r *run) markUpdated() {
 
 // maintain reads the registration and applies what is due.
 func (r *run) maintain(ctx context.Context) error {
+	if r.opts.RenewRAT && r.opts.Expect != nil && r.opts.Expect.Read {
+		// The plan read the registration before its renewal: check that it
+		// is still what the plan saw before renewing anything.
+		uri, err := r.clientURI(ctx)
+		if err != nil {
+			return err
+		}
+		reg, err := r.readClient(ctx, uri)
+		if err != nil {
+			return &StalePlanError{Differences: []string{"the registration could not be read as the plan read it: " + err.Error()}}
+		}
+		if err := r.sawRegistration(reg); err != nil {
+			return err
+		}
+	}
 	if r.opts.RenewRAT {
 		if err := r.renewRAT(ctx); err != nil {
 			var cfgErr *config.Error
@@ -654,8 +702,14 @@ func (r *run) maintain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.sawRegistration(reg); err != nil {
+		return err
+	}
 	if pub := keys.Find(reg.JWKS, r.active.rec.KID); pub != nil && !keys.SameKey(pub, r.active.signer) {
 		return &KeyMismatchError{Problem: fmt.Sprintf("the IdP publishes kid %q with a different public key than %s (BFF_JWT_SIGNING_KEY); nothing was changed", r.active.rec.KID, r.cfg.SigningKeyPath)}
+	}
+	if err := r.prune(reg.JWKS); err != nil {
+		return err
 	}
 	policy := r.policy()
 	if r.opts.Retire != "" {
@@ -733,20 +787,59 @@ func (r *run) discardPending() error {
 }
 
 func (r *run) policy() keys.Policy {
-	return keys.Policy{RotateAfter: r.cfg.RotateAfter, RetireAfter: r.cfg.RetireAfter}
+	return keys.Policy{RotateAfter: r.cfg.RotateAfter, RetireAfter: r.cfg.RetireAfter, LastSuperseded: r.lastSuperseded()}
 }
 
-// publishedInfo pairs the IdP's kids with the ages this state knows.
+// lastSuperseded is the kid that signed until the latest rotation, if known.
+func (r *run) lastSuperseded() string {
+	var kid string
+	var at time.Time
+	for _, k := range r.st.Keys {
+		if k.SupersededAt != nil && k.KID != r.st.ActiveKID && k.SupersededAt.After(at) {
+			kid, at = k.KID, *k.SupersededAt
+		}
+	}
+	return kid
+}
+
+// info is what planning knows of a recorded key.
+func info(rec state.Key) keys.Info {
+	i := keys.Info{KID: rec.KID, CreatedAt: rec.CreatedAt}
+	if rec.SupersededAt != nil {
+		i.SupersededAt = *rec.SupersededAt
+	}
+	return i
+}
+
+// publishedInfo pairs the IdP's kids with what this state knows of them.
 func (r *run) publishedInfo(set jwk.Set) []keys.Info {
 	var out []keys.Info
 	for _, kid := range keys.KIDs(set) {
-		info := keys.Info{KID: kid}
+		i := keys.Info{KID: kid}
 		if rec := r.st.Key(kid); rec != nil {
-			info.CreatedAt = rec.CreatedAt
+			i = info(*rec)
 		}
-		out = append(out, info)
+		out = append(out, i)
 	}
 	return out
+}
+
+// prune forgets the records of keys that are neither published (as just
+// read) nor the active or next key: history from re-registrations and
+// retirements done elsewhere. Saved at once only when something was pruned.
+func (r *run) prune(published jwk.Set) error {
+	kept := r.st.Keys[:0:0]
+	for _, k := range r.st.Keys {
+		if k.KID == r.st.ActiveKID || k.KID == r.st.PendingKID || keys.Find(published, k.KID) != nil {
+			kept = append(kept, k)
+		}
+	}
+	if len(kept) == len(r.st.Keys) {
+		return nil
+	}
+	r.e.Log.Info("forgetting records of keys the IdP no longer publishes", "records", len(r.st.Keys), "kept", len(kept))
+	r.st.Keys = kept
+	return r.save()
 }
 
 // generatePending makes the next key and writes its private half to the
@@ -935,6 +1028,11 @@ func (r *run) promoteIfReady(reg *idp.Registration) error {
 		return fmt.Errorf("promote pending key: %w", err)
 	}
 	faults.Point("pending-key-renamed")
+	if old := r.st.Key(r.st.ActiveKID); old != nil && old.KID != p.rec.KID {
+		// It stops signing now: the verification window starts.
+		now := r.now.Truncate(time.Second)
+		old.SupersededAt = &now
+	}
 	r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
 	r.active, r.pending = *p, nil
 	return r.save()
@@ -1035,13 +1133,20 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		r.st.ClientID = reg.ClientID
 		r.st.RegistrationAccessToken = reg.RAT
 		r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
+		// A clean record: an earlier client's keys are not this one's.
+		fresh := r.active.rec
+		fresh.PublishedAt, fresh.SupersededAt = nil, nil
+		r.st.Keys, r.st.JWKSSeenAt = []state.Key{fresh}, nil
 		r.markPublished([]string{r.active.rec.KID})
 		return r.save()
 	})
-	if idp.IsRejected(err) {
+	var refused *idp.Error
+	switch {
+	case idp.IsRejected(err):
 		return &IATRejectedError{Cause: err, Open: iat == ""}
-	}
-	if err != nil {
+	case errors.As(err, &refused) && (refused.Status == http.StatusBadRequest || refused.Status == http.StatusConflict) && r.cfg.ClientID != "":
+		return &RegistrationRefusedError{Cause: err, ClientID: r.cfg.ClientID}
+	case err != nil:
 		return err
 	}
 	r.report.step(step, reason, r.active.rec.KID)

@@ -102,3 +102,21 @@ type NotRegisteredError struct{ StatePath string }
 func (e *NotRegisteredError) Error() string {
 	return fmt.Sprintf("no client registered in %s (BFF_CLIENT_CRED_PATH); run dcrctl bootstrap or dcrctl register", e.StatePath)
 }
+
+// RegistrationRefusedError: the IdP refused a registration that asked for a
+// client_id (DCR_CLIENT_ID), most often because the id is taken: the old
+// registration still exists (a re-registration whose delete was refused
+// with a dead RAT). Exit 65; the state is left as it was.
+type RegistrationRefusedError struct {
+	Cause    error
+	ClientID string
+}
+
+func (e *RegistrationRefusedError) Error() string {
+	return fmt.Sprintf("the IdP refused to register client_id %s (DCR_CLIENT_ID): %v; if that id is taken by the old registration, either "+
+		"recover its registration access token (BOOTSTRAP_ADMIN_TOKEN=… dcrctl rat renew), "+
+		"or have the IdP administrator delete client %s and run again, "+
+		"or unset DCR_CLIENT_ID so that the IdP assigns a new client_id (the BFF reads it from the state file after a restart)", e.ClientID, e.Cause, e.ClientID)
+}
+
+func (e *RegistrationRefusedError) Unwrap() error { return e.Cause }

@@ -32,6 +32,10 @@ type RATHealth struct {
 	HTTPStatus  int    `json:"http_status,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Error       string `json:"error,omitempty"`
+	// Note explains a rejection from the write-ahead note, when one is left.
+	Note string `json:"note,omitempty"`
+	// Next is what to do about it, for this configuration.
+	Next string `json:"next_step,omitempty"`
 }
 
 // KeyStatus is one key as the operator sees it.
@@ -42,6 +46,11 @@ type KeyStatus struct {
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	AgeDays   *int       `json:"age_days,omitempty"`
 	States    []string   `json:"states"`
+	// SupersededAt: when it stopped signing. RetiresOn: when it is due to
+	// be unpublished (retire-after from creation, and never before the
+	// verification window from SupersededAt); not for the active or next key.
+	SupersededAt *time.Time `json:"superseded_at,omitempty"`
+	RetiresOn    *time.Time `json:"retires_on,omitempty"`
 	// Thumbprint (RFC 7638) and the public JWK as the IdP publishes it.
 	Thumbprint string          `json:"thumbprint,omitempty"`
 	JWK        json.RawMessage `json:"jwk,omitempty"`
@@ -49,19 +58,24 @@ type KeyStatus struct {
 
 // Status is the client as the IdP and the local state see it.
 type Status struct {
-	IdP             string       `json:"idp"`
-	ClientID        string       `json:"client_id,omitempty"`
-	ClientName      string       `json:"client_name,omitempty"`
-	AuthMethod      string       `json:"token_endpoint_auth_method,omitempty"`
-	RedirectURIs    []string     `json:"redirect_uris"`
-	ClientURI       string       `json:"registration_client_uri,omitempty"`
-	RAT             RATHealth    `json:"registration_access_token"`
-	ActiveKID       string       `json:"active_kid,omitempty"`
-	RotateAfterDays int          `json:"rotate_after_days"`
-	RetireAfterDays int          `json:"retire_after_days"`
-	Keys            []KeyStatus  `json:"keys"`
-	CheckedAt       time.Time    `json:"checked_at"`
-	Metadata        idp.Metadata `json:"-"`
+	IdP             string      `json:"idp"`
+	ClientID        string      `json:"client_id,omitempty"`
+	ClientName      string      `json:"client_name,omitempty"`
+	AuthMethod      string      `json:"token_endpoint_auth_method,omitempty"`
+	RedirectURIs    []string    `json:"redirect_uris"`
+	ClientURI       string      `json:"registration_client_uri,omitempty"`
+	RAT             RATHealth   `json:"registration_access_token"`
+	ActiveKID       string      `json:"active_kid,omitempty"`
+	RotateAfterDays int         `json:"rotate_after_days"`
+	RetireAfterDays int         `json:"retire_after_days"`
+	Keys            []KeyStatus `json:"keys"`
+	CheckedAt       time.Time   `json:"checked_at"`
+	// JWKSCurrent is false when the IdP could not be read: keys in state
+	// "last-seen" were published when dcrctl last read the JWKS, at
+	// JWKSSeenAt (unknown when empty), not necessarily now.
+	JWKSCurrent bool         `json:"jwks_current"`
+	JWKSSeenAt  *time.Time   `json:"jwks_seen_at,omitempty"`
+	Metadata    idp.Metadata `json:"-"`
 }
 
 // Status reads the registration (one GET, no change; a RAT the IdP rotates is
@@ -106,7 +120,12 @@ func (r *run) status(ctx context.Context) *Status {
 		} else {
 			st.RAT = ratHealth(err, st.RAT.Fingerprint)
 		}
+		r.explain(&st.RAT)
 		st.ClientURI = r.st.RegistrationClientURI
+	}
+	st.JWKSCurrent = reg != nil
+	if reg == nil {
+		st.JWKSSeenAt = r.st.JWKSSeenAt
 	}
 	if reg != nil {
 		st.Metadata = withoutSecrets(reg.Metadata)
@@ -116,6 +135,29 @@ func (r *run) status(ctx context.Context) *Status {
 	}
 	st.Keys = r.keyStatuses(reg)
 	return st
+}
+
+// explain adds the next step for a RAT that is not valid, as the
+// incident runbook (README) has it for this configuration.
+func (r *run) explain(h *RATHealth) {
+	switch h.Health {
+	case RATRejected:
+		h.Note = r.lostAnswer()
+		switch {
+		case r.canRecover():
+			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (recovery %s with BOOTSTRAP_ADMIN_TOKEN; TUI: R)", r.cfg.Recovery)
+		case r.cfg.HasRecovery():
+			h.Next = fmt.Sprintf("renew it: BOOTSTRAP_ADMIN_TOKEN=… dcrctl rat renew (recovery %s; TUI: R); without an admin token: dcrctl register --force", r.cfg.Recovery)
+		default:
+			h.Next = fmt.Sprintf("the IdP (DCRCTL_IDP_PRESET=%s) offers no renewal: dcrctl register --force registers a new client (TUI: F)", r.cfg.Preset.Name)
+		}
+	case RATClientGone:
+		h.Next = "dcrctl bootstrap registers the client again (with the initial access token)"
+	case RATUnreachable:
+		h.Next = "check that the IdP answers at " + secret.MaskURL(firstNonEmpty(r.cfg.IdPBaseURL, r.cfg.RegistrationEndpoint)) + " (DCRCTL_CA_FILE for a private CA); nothing was changed"
+	case RATUnchecked:
+		h.Next = "run dcrctl status as the user that owns " + r.cfg.StatePath + " (BFF_CLIENT_CRED_PATH), or set DCRCTL_IDP_PRESET if the IdP is known to keep the RAT on a read"
+	}
 }
 
 func ratHealth(err error, fp string) RATHealth {
@@ -179,21 +221,27 @@ func (r *run) keyStatuses(reg *idp.Registration) []KeyStatus {
 		ks.CreatedAt = &created
 		age := keys.Days(r.now.Sub(created))
 		ks.AgeDays = &age
+		ks.SupersededAt = rec.SupersededAt
+		if rec.KID != r.st.ActiveKID && rec.KID != r.st.PendingKID {
+			if on, ok := policy.RetiresOn(info(rec)); ok {
+				ks.RetiresOn = &on
+			}
+		}
 	}
 	out := make([]KeyStatus, 0, len(order))
 	for _, kid := range order {
 		ks := byKID[kid]
-		info := keys.Info{KID: kid}
-		if ks.CreatedAt != nil {
-			info.CreatedAt = *ks.CreatedAt
+		facts := keys.Facts{Info: keys.Info{KID: kid}, Active: kid == r.st.ActiveKID, Next: kid == r.st.PendingKID}
+		if rec := r.st.Key(kid); rec != nil {
+			facts.Info, facts.Recorded = info(*rec), true
 		}
-		ks.States = policy.States(keys.Facts{
-			Info:      info,
-			Active:    kid == r.st.ActiveKID,
-			Next:      kid == r.st.PendingKID,
-			Published: reg == nil || published[kid], // unknown when the IdP could not be read
-			Recorded:  r.st.Key(kid) != nil,
-		}, r.now)
+		if reg != nil {
+			facts.Published = published[kid]
+		} else {
+			// Not read now: what the records say of the last read.
+			facts.LastSeen = facts.Recorded && (!facts.Next || r.st.Key(kid).PublishedAt != nil)
+		}
+		ks.States = policy.States(facts, r.now)
 		out = append(out, *ks)
 	}
 	// Newest first, unknown ages last: the order the cap keeps them in.

@@ -14,6 +14,9 @@ const MaxPublished = 3
 type Info struct {
 	KID       string
 	CreatedAt time.Time // zero when the age is unknown (a key published by someone else)
+	// SupersededAt is when another key replaced it as the signing key; zero
+	// for the active key and where unknown.
+	SupersededAt time.Time
 }
 
 // Age is how old the key is at now; ok is false when unknown.
@@ -30,6 +33,33 @@ type Policy struct {
 	RetireAfter time.Duration
 	Max         int      // 0 means MaxPublished
 	Retire      []string // kids an operator asked to unpublish (never the active or pending key)
+	// LastSuperseded is the key that signed until the latest rotation: a
+	// replica that started before it may sign with it still, so the cap
+	// never drops it (only its own retirement date does).
+	LastSuperseded string
+}
+
+// VerificationWindow is how long a key stays published after it stopped
+// signing: what the two settings imply (retire-after − rotate-after, 30
+// days by default), since a key rotated at rotate-after was meant to stay
+// published until retire-after. Tokens and assertions signed by a replica
+// still holding the old key in memory verify for that long.
+func (p Policy) VerificationWindow() time.Duration { return p.RetireAfter - p.RotateAfter }
+
+// RetiresOn is when a key is due to be unpublished: retire-after from its
+// creation, but never before the verification window from when it stopped
+// signing. ok is false for a key of unknown age.
+func (p Policy) RetiresOn(k Info) (on time.Time, ok bool) {
+	if k.CreatedAt.IsZero() {
+		return time.Time{}, false
+	}
+	on = k.CreatedAt.Add(p.RetireAfter)
+	if !k.SupersededAt.IsZero() {
+		if w := k.SupersededAt.Add(p.VerificationWindow()); w.After(on) {
+			on = w
+		}
+	}
+	return on, true
 }
 
 // RotationDue reports whether the active key is old enough to be replaced.
@@ -39,10 +69,10 @@ func (p Policy) RotationDue(active Info, pendingExists bool, now time.Time) bool
 	return !pendingExists && ok && age >= p.RotateAfter
 }
 
-// Expired reports whether a key is past retirement.
+// Expired reports whether a key is past retirement (RetiresOn).
 func (p Policy) Expired(k Info, now time.Time) bool {
-	age, ok := k.Age(now)
-	return ok && age >= p.RetireAfter
+	on, ok := p.RetiresOn(k)
+	return ok && !now.Before(on)
 }
 
 // Drop is a published key the plan removes, and why.
@@ -65,8 +95,8 @@ func (p JWKSPlan) Changes() bool { return len(p.Add) > 0 || len(p.Drop) > 0 }
 // PlanJWKS decides the JWKS to publish. The active key and the pending one
 // are always kept (never drop the key in use for signing); other keys past
 // retirement are dropped; then the set is capped to the newest Max keys, keys
-// of unknown age counting as oldest. Retained keys keep the IdP's order and
-// added keys go last.
+// of unknown age counting as oldest, except that the cap never drops the key
+// superseded last. Retained keys keep the IdP's order and added keys go last.
 func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.Time) JWKSPlan {
 	max := p.Max
 	if max <= 0 {
@@ -101,7 +131,15 @@ func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.
 		}
 		if p.Expired(k, now) {
 			age, _ := k.Age(now)
-			plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: fmt.Sprintf("expired: %d days old, retire after %d", Days(age), Days(p.RetireAfter))})
+			reason := fmt.Sprintf("expired: %d days old, retire after %d", Days(age), Days(p.RetireAfter))
+			if !k.SupersededAt.IsZero() {
+				reason += fmt.Sprintf(", stopped signing %d days ago (verification window %d)", Days(now.Sub(k.SupersededAt)), Days(p.VerificationWindow()))
+			}
+			plan.Drop = append(plan.Drop, Drop{KID: k.KID, Reason: reason})
+			continue
+		}
+		if k.KID == p.LastSuperseded {
+			keep[k.KID] = true // the cap never drops it
 			continue
 		}
 		others = append(others, k)
@@ -117,7 +155,7 @@ func (p Policy) PlanJWKS(published []Info, active Info, pending *Info, now time.
 		}
 		return others[i].KID < others[j].KID
 	})
-	room := max - len(must)
+	room := max - len(keep)
 	for i, k := range others {
 		if i < room {
 			keep[k.KID] = true
@@ -146,6 +184,9 @@ const (
 	StateExpired    = "expired"     // past retire-after
 	StateLocalOnly  = "local-only"  // a private key here the IdP does not publish
 	StateRemoteOnly = "remote-only" // published, no record here
+	// StateLastSeen: the IdP could not be read; the key was published when
+	// dcrctl last read the JWKS (Status.JWKSSeenAt), not necessarily now.
+	StateLastSeen = "last-seen"
 )
 
 // Facts are what is known of one key when its states are worked out.
@@ -155,6 +196,7 @@ type Facts struct {
 	Next      bool
 	Published bool
 	Recorded  bool // the state file has a record of it
+	LastSeen  bool // the IdP was not read; published when last seen
 }
 
 // States names the states of one key.
@@ -172,10 +214,13 @@ func (p Policy) States(f Facts, now time.Time) []string {
 	if f.Published && !f.Active {
 		out = append(out, StatePublished)
 	}
+	if f.LastSeen && !f.Active {
+		out = append(out, StateLastSeen)
+	}
 	if p.Expired(f.Info, now) {
 		out = append(out, StateExpired)
 	}
-	if !f.Published && (f.Active || f.Next) {
+	if !f.Published && !f.LastSeen && (f.Active || f.Next) {
 		out = append(out, StateLocalOnly)
 	}
 	if f.Published && !f.Recorded {

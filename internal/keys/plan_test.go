@@ -91,3 +91,53 @@ func TestRotationDueAndStates(t *testing.T) {
 		}
 	}
 }
+
+// A key that stopped signing stays published for the verification window
+// (retire − rotate) whatever its age, and the cap never drops the key
+// superseded last.
+func TestVerificationWindow(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	ago := func(days int) time.Time { return now.Add(-time.Duration(days) * day) }
+	policy := Policy{RotateAfter: 30 * day, RetireAfter: 60 * day}
+	if w := policy.VerificationWindow(); w != 30*day {
+		t.Fatalf("window %v", w)
+	}
+
+	// Rotated at 65 days old, a minute ago: kept until 30 days from now.
+	old := Info{KID: "old", CreatedAt: ago(65), SupersededAt: now.Add(-time.Minute)}
+	active := Info{KID: "a", CreatedAt: now.Add(-time.Minute)}
+	if policy.Expired(old, now) {
+		t.Error("a key that stopped signing a minute ago expired")
+	}
+	if on, _ := policy.RetiresOn(old); !on.Equal(now.Add(-time.Minute).Add(30 * day)) {
+		t.Errorf("retires on %v", on)
+	}
+	plan := policy.PlanJWKS([]Info{old, active}, active, nil, now)
+	if plan.Changes() {
+		t.Errorf("dropped a key in its verification window: %+v", plan.Drop)
+	}
+	if !policy.Expired(old, now.Add(30*day)) {
+		t.Error("not expired after the window")
+	}
+	// Without a superseded time (a record from before it was kept), the age rule.
+	if !policy.Expired(Info{KID: "x", CreatedAt: ago(61)}, now) {
+		t.Error("age rule lost")
+	}
+
+	// Cap of 3 with active, next, the last superseded and a newer other key:
+	// the last superseded stays, the other goes.
+	last := Info{KID: "last", CreatedAt: ago(40), SupersededAt: ago(1)}
+	newer := Info{KID: "newer", CreatedAt: ago(20)}
+	next := Info{KID: "next", CreatedAt: now}
+	policy.LastSuperseded = "last"
+	plan = policy.PlanJWKS([]Info{last, newer, active}, active, &next, now)
+	if !slices.Equal(plan.After, []string{"last", "a", "next"}) || len(plan.Drop) != 1 || plan.Drop[0].KID != "newer" {
+		t.Errorf("cap: after %v drop %+v", plan.After, plan.Drop)
+	}
+	// An operator may still retire it explicitly.
+	policy.Retire = []string{"last"}
+	if plan = policy.PlanJWKS([]Info{last, active}, active, nil, now); len(plan.Drop) != 1 || plan.Drop[0].KID != "last" {
+		t.Errorf("operator retire of the last superseded key: %+v", plan.Drop)
+	}
+}

@@ -33,6 +33,9 @@ type Key struct {
 	Thumbprint string    `json:"thumbprint,omitempty"` // RFC 7638 SHA-256; ties the record to a PEM
 	// PublishedAt is when the IdP accepted the key; activation waits from here.
 	PublishedAt *time.Time `json:"published_at,omitempty"`
+	// SupersededAt is when another key became the signing key: the
+	// verification window (retire − rotate days) runs from here.
+	SupersededAt *time.Time `json:"superseded_at,omitempty"`
 }
 
 // State is the content of the state file. A file written by the old helper
@@ -47,6 +50,10 @@ type State struct {
 	PendingKID string    `json:"pending_kid,omitempty"`
 	Keys       []Key     `json:"keys"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	// JWKSSeenAt is when the IdP's JWKS was last read and the non-active
+	// records of keys brought in line with it: with the IdP unreachable,
+	// keys are shown as published when last seen, at this time.
+	JWKSSeenAt *time.Time `json:"jwks_seen_at,omitempty"`
 	// ForceReplacedClientID is the client that DCR_FORCE_REPLACE registered:
 	// while it is the client here, a flag left set does not replace it again.
 	ForceReplacedClientID string `json:"force_replaced_client_id,omitempty"`

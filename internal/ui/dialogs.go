@@ -79,6 +79,9 @@ func (d confirmDialog) update(msg tea.KeyMsg, km KeyMap) (confirmDialog, dialogR
 func (d confirmDialog) view(width int) string {
 	var b strings.Builder
 	b.WriteString(d.styles.DialogTitle.Render("Plan: "+d.action.name) + "\n\n")
+	if d.action.notice != "" {
+		b.WriteString(d.styles.Error.Width(max(16, width-8)).Render(d.action.notice) + "\n\n")
+	}
 	b.WriteString(strings.TrimRight(d.plan, "\n") + "\n\n")
 	if d.action.confirmText != "" {
 		b.WriteString("This deletes the registration and registers a new client.\nType the client_id to confirm:\n")

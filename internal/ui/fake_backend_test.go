@@ -22,6 +22,14 @@ type fakeBackend struct {
 	// critical: Bootstrap waits for block whatever ctx says, as the engine
 	// does for a request that may rotate the RAT.
 	critical bool
+	// stale: the next apply of a plan (Expect set) is refused as stale.
+	stale bool
+}
+
+func (f *fakeBackend) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
 }
 
 func (f *fakeBackend) Status(ctx context.Context) (*engine.Status, error) {
@@ -47,12 +55,17 @@ func (f *fakeBackend) Bootstrap(ctx context.Context, opts engine.Options) (*engi
 	if f.err != nil {
 		return nil, f.err
 	}
+	if f.stale && opts.Expect != nil {
+		f.stale = false
+		return nil, &engine.StalePlanError{Differences: []string{"active key was k-2026-11, is k-2026-12"}}
+	}
 	r := *f.report
 	if opts.Force {
 		r = engine.Report{Outcome: "re-registered", ClientID: "bff-orders", ActiveKID: "k-2026-11",
 			Steps: []string{"delete the registration of client bff-orders", `register a client (forced re-registration) with key "k-2026-11"`}}
 	}
 	r.DryRun = opts.DryRun
+	r.Basis = &engine.Basis{ClientID: "bff-orders", ActiveKID: "k-2026-11"}
 	return &r, nil
 }
 
@@ -79,20 +92,25 @@ func sampleStatus(variant string) *engine.Status {
 		RotateAfterDays: 30,
 		RetireAfterDays: 60,
 		CheckedAt:       fixedNow,
+		JWKSCurrent:     true,
 		Metadata:        map[string]any{"client_id": "bff-orders", "token_endpoint_auth_method": "private_key_jwt"},
 		Keys: []engine.KeyStatus{
 			{KID: "k-2026-11", Alg: "RS256", Use: "sig", CreatedAt: daysAgo(3), AgeDays: intp(3), States: []string{"active"}, Thumbprint: "tp-active", JWK: []byte(`{"kty":"RSA","kid":"k-2026-11","n":"AQAB","e":"AQAB"}`)},
-			{KID: "k-2026-10", Alg: "RS256", Use: "sig", CreatedAt: daysAgo(33), AgeDays: intp(33), States: []string{"published"}},
+			{KID: "k-2026-10", Alg: "RS256", Use: "sig", CreatedAt: daysAgo(33), AgeDays: intp(33), States: []string{"published"},
+				SupersededAt: daysAgo(3), RetiresOn: daysAgo(-27)},
 		},
 	}
 	switch variant {
 	case "due":
 		st.Keys[0].CreatedAt, st.Keys[0].AgeDays, st.Keys[0].States = daysAgo(41), intp(41), []string{"active", "due"}
 		st.Keys[1].CreatedAt, st.Keys[1].AgeDays, st.Keys[1].States = daysAgo(71), intp(71), []string{"published", "expired"}
+		st.Keys[1].SupersededAt, st.Keys[1].RetiresOn = daysAgo(41), daysAgo(11)
 		st.Keys = append(st.Keys, engine.KeyStatus{KID: "imported-by-hand", Use: "sig", States: []string{"published", "remote-only"}})
 	case "rejected":
 		st.RAT = engine.RATHealth{Health: engine.RATRejected, HTTPStatus: 401, Fingerprint: "sha256:1a2b3c4d", Error: "idp: read http://127.0.0.1:4000/reg/bff-orders: HTTP 401 invalid_token"}
 		st.Metadata = nil
+		st.JWKSCurrent, st.JWKSSeenAt = false, daysAgo(1)
+		st.Keys[1].States = []string{"last-seen"}
 	}
 	return st
 }

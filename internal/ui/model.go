@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -51,6 +50,8 @@ type action struct {
 	opts engine.Options
 	// confirmText, when set, must be typed to confirm (the client_id for F).
 	confirmText string
+	// notice, when set, is shown above the plan (why it is shown again).
+	notice string
 }
 
 // Messages from async work carry the id of the request they answer; stale
@@ -98,7 +99,7 @@ type Model struct {
 	// engine never abandons a request that may rotate the RAT, so its
 	// answer still lands (and is saved); the screen says so when it does.
 	background map[int]string
-	work       *sync.WaitGroup // every request in flight, for Wait
+	work       *inFlight // every request running, for Wait
 
 	message string // last outcome
 	errText string // last error, with its remedy
@@ -137,7 +138,7 @@ func New(backend Backend, opts Options) Model {
 		help:          help.New(),
 		hasAdminToken: opts.HasAdminToken,
 		background:    map[int]string{},
-		work:          &sync.WaitGroup{},
+		work:          newInFlight(),
 	}
 	m.prompt = newPromptDialog(styles)
 	m.confirm = newConfirmDialog(styles)
@@ -154,14 +155,16 @@ func (m Model) Init() tea.Cmd { return m.initCmd }
 // program quits, so that a request that may rotate the RAT is answered and
 // saved before the process exits.
 func (m Model) Wait() {
-	m.work.Wait()
+	m.work.wait()
 }
 
-// track counts fn as work in flight until it returns.
+// track counts fn as running until it returns; after Wait it does not run.
 func (m Model) track(fn func() tea.Msg) tea.Cmd {
-	m.work.Add(1)
 	return func() tea.Msg {
-		defer m.work.Done()
+		if !m.work.begin() {
+			return nil
+		}
+		defer m.work.end()
 		return fn()
 	}
 }
@@ -274,7 +277,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if m.settle(msg.id, msg.err) {
-			m.confirm = m.confirm.open(msg.action, msg.report)
+			// y applies this plan or nothing: the engine re-reads under
+			// the lock and refuses when the client is no longer what the
+			// plan was computed from.
+			a := msg.action
+			a.opts.Expect = msg.report.Basis
+			m.confirm = m.confirm.open(a, msg.report)
 			m.mode = modeConfirm
 		}
 		return m, nil
@@ -291,6 +299,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.id != m.reqID {
 			return m, nil
+		}
+		var stale *engine.StalePlanError
+		if errors.As(msg.err, &stale) {
+			// Nothing was applied: show the plan as it is now and ask again.
+			m.finishRequest()
+			next := msg.action
+			next.opts.Expect = nil
+			next.notice = "The client changed since the plan you confirmed (" + strings.Join(stale.Differences, "; ") + "). Nothing was applied. This is the plan now:"
+			return m.plan(next)
 		}
 		if m.settle(msg.id, msg.err) {
 			m.message = fmt.Sprintf("%s: %s", msg.action.name, msg.report.Outcome)
@@ -492,9 +509,11 @@ func (m *Model) resize() {
 	}
 	cols := []table.Column{{Title: "KID"}, {Title: "ALG", Width: 6}}
 	if !narrow {
-		cols = append(cols, table.Column{Title: "USE", Width: 4}, table.Column{Title: "CREATED", Width: 10})
+		cols = append(cols, table.Column{Title: "USE", Width: 4}, table.Column{Title: "AGE", Width: 5}, table.Column{Title: "RETIRES ON", Width: 10})
+	} else {
+		cols = append(cols, table.Column{Title: "AGE", Width: 5})
 	}
-	cols = append(cols, table.Column{Title: "AGE", Width: 5}, table.Column{Title: "STATE", Width: stateWidth})
+	cols = append(cols, table.Column{Title: "STATE", Width: stateWidth})
 	used := 2 // KID's own padding
 	for _, c := range cols[1:] {
 		used += c.Width + 2 // cell padding
@@ -515,17 +534,19 @@ func (m *Model) resize() {
 func keyRows(st *engine.Status, s Styles, narrow bool) []table.Row {
 	rows := make([]table.Row, 0, len(st.Keys))
 	for _, k := range st.Keys {
-		created, age := "-", "?"
+		age, retires := "?", "-"
 		if k.CreatedAt != nil {
-			created = k.CreatedAt.Format("2006-01-02")
 			age = fmt.Sprintf("%dd", *k.AgeDays)
+		}
+		if k.RetiresOn != nil {
+			retires = k.RetiresOn.Format("2006-01-02")
 		}
 		state := s.StateStyle(k.States).Render(strings.Join(k.States, ","))
 		if narrow {
 			rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), age, state})
 			continue
 		}
-		rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), or(k.Use, "-"), created, age, state})
+		rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), or(k.Use, "-"), age, retires, state})
 	}
 	return rows
 }

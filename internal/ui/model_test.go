@@ -263,6 +263,9 @@ func TestEscDuringAnApplyReportsItWhenItLands(t *testing.T) {
 	if !strings.Contains(m.View(), "applying: rotate goes on in the background") {
 		t.Fatalf("esc during an apply:\n%s", m.View())
 	}
+	for attempt := 0; attempt < 500 && b.callCount() < 2; attempt++ {
+		time.Sleep(10 * time.Millisecond) // until the apply is running
+	}
 	waited := make(chan struct{})
 	go func() { m.Wait(); close(waited) }()
 	select {
@@ -280,6 +283,28 @@ func TestEscDuringAnApplyReportsItWhenItLands(t *testing.T) {
 		t.Error("no refresh after the apply landed")
 	}
 	<-waited
+}
+
+// y applies the plan shown or nothing: the apply carries the plan's basis,
+// and a stale plan is shown again, as it is now, to be confirmed anew.
+func TestStalePlanIsShownAgain(t *testing.T) {
+	b := &fakeBackend{status: sampleStatus(""), report: sampleReport(), stale: true}
+	m := loaded(t, b, true)
+	m, cmd := press(t, m, "r")
+	m = run(t, m, cmd)
+	m, cmd = press(t, m, "y")
+	m = run(t, m, cmd)
+	if len(b.calls) != 3 || b.calls[1].Expect == nil || !b.calls[2].DryRun {
+		t.Fatalf("want plan, refused apply with the plan's basis, new plan; calls %+v", b.calls)
+	}
+	if m.mode != modeConfirm || !strings.Contains(m.View(), "The client changed since the plan") {
+		t.Fatalf("the new plan is not shown with the reason:\n%s", m.View())
+	}
+	m, cmd = press(t, m, "y")
+	m = run(t, m, cmd)
+	if len(b.calls) != 4 || b.calls[3].DryRun || b.calls[3].Expect == nil || !strings.Contains(m.View(), "rotate: updated") {
+		t.Fatalf("second confirmation not applied; calls %+v\n%s", b.calls, m.View())
+	}
 }
 
 func TestActionKeysWhileBusyAreNotLost(t *testing.T) {

@@ -62,7 +62,21 @@ func (m Model) header() string {
 	return ansi.Truncate(title, m.width, "…") + "\n" +
 		line("client", or(st.ClientID, "(not registered)")+"  "+s.Dim.Render(or(st.AuthMethod, "-"))) +
 		line("RAT", rat) +
-		line("keys", fmt.Sprintf("%d · rotate after %dd · retire after %dd · active %s", len(st.Keys), st.RotateAfterDays, st.RetireAfterDays, or(st.ActiveKID, "-")))
+		line("keys", keysLine(st, s))
+}
+
+// keysLine summarises the keys; when the IdP was not read it says that the
+// keys shown are as last seen, and when.
+func keysLine(st *engine.Status, s Styles) string {
+	out := fmt.Sprintf("%d · rotate after %dd · retire after %dd · active %s", len(st.Keys), st.RotateAfterDays, st.RetireAfterDays, or(st.ActiveKID, "-"))
+	if !st.JWKSCurrent && st.ClientID != "" {
+		seen := "never read"
+		if st.JWKSSeenAt != nil {
+			seen = "as last seen " + st.JWKSSeenAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		out = s.Warn.Render("IdP not read: keys "+seen) + " · " + out
+	}
+	return out
 }
 
 // statusLine is two lines: what is happening or happened, and any error.

@@ -99,6 +99,29 @@ function startProvider(issuer) {
     return undefined;
   });
 
+  // Glue (Keycloak's registration refuses a taken clientId with 400
+  // invalid_client_metadata "Client Identifier in use", AbstractClientRegistrationProvider;
+  // oidc-provider's idFactory would silently replace the existing client):
+  // a requested client_id that is taken is refused.
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path === regPath) {
+      const chunks = [];
+      for await (const chunk of ctx.req) chunks.push(chunk);
+      const raw = Buffer.concat(chunks);
+      let requested;
+      try { requested = JSON.parse(raw.toString('utf8'))?.client_id; } catch { requested = undefined; }
+      if (typeof requested === 'string' && requested && await provider.Client.find(requested)) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_client_metadata', error_description: `client_id ${requested} is already registered` };
+        return undefined;
+      }
+      // The stream is read: the provider parses this text instead
+      // (lib/shared/selective_body.js falls back to ctx.request.body).
+      ctx.request.body = raw.toString('utf8');
+    }
+    await next();
+  });
+
   // Glue (Gravitee APIM style): a client-credentials access token with scope
   // dcr_admin is accepted as the initial access token.
   provider.use(async (ctx, next) => {

@@ -134,16 +134,26 @@ func TestRotationCapAndRetirement(t *testing.T) {
 		assertKeyMatchesState(t, c)
 	}
 
-	// Retirement: with the default 60 days, keys over 60 days old go.
+	// Retirement: with the default 60 days, keys over 60 days old go, but
+	// never before 30 days (60 − 30) after they stopped signing.
 	delete(c.env, "BFF_JWK_RETIRE_AFTER_DAYS")
-	c.age(29) // active 29 days (not due), previous 60, the one before 91
+	c.age(29) // active 29 days (not due); previous 60 days, stopped signing 29 days ago; the one before 91
 	res := c.mustRun(0, "bootstrap")
+	previous := history[len(history)-1]
 	published := c.publishedKIDs()
-	if !slices.Equal(published, []string{c.state().ActiveKID}) {
-		t.Fatalf("after retirement published %v, want only the active key\n%s", published, res.Stdout)
+	slices.Sort(published)
+	want := []string{c.state().ActiveKID, previous}
+	slices.Sort(want)
+	if !slices.Equal(published, want) {
+		t.Fatalf("after retirement published %v, want the active key and the one it superseded 29 days ago\n%s", published, res.Stdout)
 	}
 	if !strings.Contains(res.Stdout, "expired") {
 		t.Errorf("retirement plan should say why keys were dropped:\n%s", res.Stdout)
+	}
+	c.age(1) // the previous key's verification window is over (and a rotation due)
+	res = c.mustRun(0, "bootstrap")
+	if published := c.publishedKIDs(); slices.Contains(published, previous) {
+		t.Fatalf("after its window %s is still published: %v\n%s", previous, published, res.Stdout)
 	}
 }
 

@@ -113,6 +113,10 @@ func (c *client) age(days int) {
 			older := p.Add(-shift)
 			st.Keys[i].PublishedAt = &older
 		}
+		if p := st.Keys[i].SupersededAt; p != nil {
+			older := p.Add(-shift)
+			st.Keys[i].SupersededAt = &older
+		}
 	}
 	c.writeState(st)
 }

@@ -24,6 +24,18 @@ type tmuxSession struct {
 
 func startTUI(t *testing.T, c *client, args ...string) *tmuxSession {
 	t.Helper()
+	return startTmux(t, c, fmt.Sprintf("exec %s %s\n", testenv.Binary(t), strings.Join(args, " ")))
+}
+
+// startPrompt runs a dcrctl command on the terminal, then prints its exit
+// code as "exit=N" and stays open for the screen to be read.
+func startPrompt(t *testing.T, c *client, args ...string) *tmuxSession {
+	t.Helper()
+	return startTmux(t, c, fmt.Sprintf("%s %s 2>&1\necho \"exit=$?\"\nsleep 600\n", testenv.Binary(t), strings.Join(args, " ")))
+}
+
+func startTmux(t *testing.T, c *client, command string) *tmuxSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatalf("tmux not installed (make test-deps installs it): %v", err)
 	}
@@ -37,7 +49,7 @@ func startTUI(t *testing.T, c *client, args ...string) *tmuxSession {
 	for _, k := range keys {
 		fmt.Fprintf(&script, "export %s='%s'\n", k, strings.ReplaceAll(c.env[k], "'", `'\''`))
 	}
-	fmt.Fprintf(&script, "exec %s %s\n", testenv.Binary(t), strings.Join(args, " "))
+	script.WriteString(command)
 	path := filepath.Join(c.dir, "tui.sh")
 	if err := os.WriteFile(path, []byte(script.String()), 0o700); err != nil {
 		t.Fatal(err)
@@ -160,8 +172,9 @@ func TestTUIRenewRejectedRATInTmux(t *testing.T) {
 	}
 }
 
-// The TUI plans a rotation; a bootstrap rotates meanwhile; the TUI's apply
-// runs under the lock on the state as it is then: nothing is lost.
+// The TUI plans a rotation; a bootstrap rotates meanwhile; y then applies
+// nothing, because the plan is stale: the TUI shows the plan as it is now
+// and asks again; the second y applies that one. Nothing is lost.
 func TestTUIAndBootstrapTogetherLoseNothing(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
 	c := newClient(t, idp.URL)
@@ -179,6 +192,17 @@ func TestTUIAndBootstrapTogetherLoseNothing(t *testing.T) {
 		t.Fatal("bootstrap did not rotate")
 	}
 
+	idp.ResetRequests(t)
+	s.send("y")
+	c.outputs = append(c.outputs, s.waitFor(`(?s)The client changed since the plan.*Plan: rotate|Plan: rotate.*The client changed since`))
+	if st := c.state(); st.ActiveKID != afterBootstrap {
+		t.Fatal("a stale plan was applied")
+	}
+	for _, r := range methods(idp.Requests(t)) {
+		if !strings.HasPrefix(r, "GET ") {
+			t.Errorf("a stale plan sent %s", r)
+		}
+	}
 	s.send("y")
 	c.outputs = append(c.outputs, s.waitFor(`rotate: updated`))
 	st := c.state()
@@ -229,4 +253,46 @@ func TestTUIEscDuringASlowUpdateKeepsTheRATInTmux(t *testing.T) {
 		t.Errorf("RAT after esc: %s", h)
 	}
 	assertKeyMatchesState(t, c)
+}
+
+// The CLI prompt applies the plan it showed or nothing: another shell rotates
+// while the operator reads it; y then exits 79 with the plan as it is now.
+func TestPromptRefusesAStalePlanInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	c.mustRun(0, "keys", "rotate", "--yes")
+
+	s := startPrompt(t, c, "keys", "retire", "bff-initial")
+	c.outputs = append(c.outputs, s.waitFor(`apply this plan\? \[y/N\]`))
+	c.mustRun(0, "keys", "rotate", "--yes") // another shell
+	s.send("y", "Enter")
+	screen := s.waitFor(`exit=\d+`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "exit=79") || !strings.Contains(screen, "the plan as it would be now") {
+		t.Errorf("stale plan at the prompt:\n%s", screen)
+	}
+	if !slices.Contains(c.publishedKIDs(), "bff-initial") {
+		t.Error("the stale plan was applied")
+	}
+}
+
+// n at the prompt: exit 1, "cancelled; nothing changed", and no ERROR line.
+func TestDeclinedPromptInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	before := c.state()
+
+	s := startPrompt(t, c, "--log-format", "json", "keys", "rotate")
+	c.outputs = append(c.outputs, s.waitFor(`apply this plan\? \[y/N\]`))
+	s.send("n", "Enter")
+	screen := s.waitFor(`exit=\d+`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "exit=1") || !strings.Contains(screen, "cancelled; nothing changed") || strings.Contains(screen, `"level":"ERROR"`) {
+		t.Errorf("declined prompt:\n%s", screen)
+	}
+	if st := c.state(); st.ActiveKID != before.ActiveKID || st.RegistrationAccessToken != before.RegistrationAccessToken {
+		t.Error("a declined plan changed the client")
+	}
 }
