@@ -372,7 +372,7 @@ func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.busy != "" {
 		if key.Matches(msg, m.keys.Rotate, m.keys.Retire, m.keys.RenewRAT, m.keys.Reregistr, m.keys.Refresh) {
-			m.message = "busy: " + m.busy + " (esc cancels)"
+			m.message = "busy: " + m.busy + " (esc stops waiting)"
 		}
 		return m, nil
 	}

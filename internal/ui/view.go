@@ -84,7 +84,7 @@ func (m Model) statusLine() string {
 	s := m.styles
 	first := m.message
 	if m.busy != "" {
-		first = m.spinner.View() + " " + m.busy + " (esc cancels)"
+		first = m.spinner.View() + " " + m.busy + " (esc stops waiting)"
 	}
 	second := ""
 	switch {

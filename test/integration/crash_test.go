@@ -28,10 +28,10 @@ func TestCrashAtEveryStepRecovers(t *testing.T) {
 			c.age(31)
 			c.mustRun(0, "bootstrap") // rotated: two keys, the old one 31 days
 			c.age(31)                 // old key 62 days (expired), active 31 (not due at 45)
-		}, env: map[string]string{"BFF_JWK_ROTATE_AFTER_DAYS": "45"}, points: []string{"jwks-accepted", "jwks-recorded"}},
+		}, env: map[string]string{"BFF_JWK_ROTATE_AFTER_DAYS": "45"}, points: []string{"intent-recorded", "jwks-accepted", "jwks-recorded"}},
 		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.revokeRAT() }, points: []string{"intent-recorded", "rat-renewed"}},
 		{name: "force replace", setup: func(c *client) { c.mustRun(0, "bootstrap") },
-			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"client-deleted", "client-registered"}},
+			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"client-deleted", "intent-recorded", "client-registered"}},
 	}
 	covered := 0
 	for _, sc := range scenarios {
