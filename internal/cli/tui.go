@@ -5,10 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -49,8 +49,9 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	model := ui.New(e, ui.Options{Renderer: newRenderer(out), HasAdminToken: e.Cfg.AdminToken != ""})
-	_, err = tea.NewProgram(model, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context())).Run()
+	model := ui.New(e, ui.Options{HasAdminToken: e.Cfg.AdminToken != "", ASCII: !utf8Locale(os.Getenv)})
+	_, err = tea.NewProgram(model, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context()),
+		tea.WithColorProfile(colorProfile(os.Getenv, out))).Run()
 	// Quitting (q, ctrl+c, a signal) never abandons a request that may
 	// rotate the RAT: wait for what is in flight (every copy of the model
 	// shares one count) to be answered and saved.
@@ -61,12 +62,25 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 	return err
 }
 
-// newRenderer is the TUI's renderer on out, plain when NO_COLOR is set
-// (https://no-color.org: present, whatever its value).
-func newRenderer(out io.Writer) *lipgloss.Renderer {
-	renderer := lipgloss.NewRenderer(out)
-	if _, noColor := os.LookupEnv("NO_COLOR"); noColor {
-		renderer.SetColorProfile(termenv.Ascii)
+// colorProfile is the TUI's colour profile, set once for the program:
+// plain when NO_COLOR is set (https://no-color.org: present, whatever its
+// value) or TERM is dumb, else what the terminal on out supports.
+func colorProfile(getenv func(string) string, out *os.File) colorprofile.Profile {
+	if _, noColor := os.LookupEnv("NO_COLOR"); noColor || getenv("TERM") == "dumb" {
+		return colorprofile.Ascii
 	}
-	return renderer
+	return colorprofile.Detect(out, os.Environ())
+}
+
+// utf8Locale reports whether the terminal's locale is UTF-8 (POSIX order:
+// LC_ALL, then LC_CTYPE, then LANG); under LC_ALL=C the TUI draws boxes,
+// bullets and its selection marker in ASCII.
+func utf8Locale(getenv func(string) string) bool {
+	for _, name := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := getenv(name); v != "" {
+			v = strings.ToLower(v)
+			return strings.Contains(v, "utf-8") || strings.Contains(v, "utf8")
+		}
+	}
+	return false
 }

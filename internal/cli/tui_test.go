@@ -4,13 +4,35 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/muesli/termenv"
+	"os"
+
+	"github.com/charmbracelet/colorprofile"
 )
 
 func TestNoColorForcesPlainProfile(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
-	if got := newRenderer(&bytes.Buffer{}).ColorProfile(); got != termenv.Ascii {
+	if got := colorProfile(os.Getenv, os.Stdout); got != colorprofile.Ascii {
 		t.Errorf("NO_COLOR set: profile %v, want Ascii", got)
+	}
+	os.Unsetenv("NO_COLOR")
+	if got := colorProfile(func(k string) string { return map[string]string{"TERM": "dumb"}[k] }, os.Stdout); got != colorprofile.Ascii {
+		t.Errorf("TERM=dumb: profile %v, want Ascii", got)
+	}
+}
+
+func TestUTF8Locale(t *testing.T) {
+	for env, want := range map[[3]string]bool{
+		{"C", "", "en_US.UTF-8"}: false, // LC_ALL wins
+		{"", "", "en_US.UTF-8"}:  true,
+		{"", "C.utf8", ""}:       true,
+		{"", "", ""}:             false, // POSIX locale
+	} {
+		get := func(k string) string {
+			return map[string]string{"LC_ALL": env[0], "LC_CTYPE": env[1], "LANG": env[2]}[k]
+		}
+		if got := utf8Locale(get); got != want {
+			t.Errorf("%v: utf8Locale %v, want %v", env, got, want)
+		}
 	}
 }
 

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
@@ -51,7 +51,7 @@ func (d confirmDialog) open(a action, report *engine.Report) confirmDialog {
 	return d
 }
 
-func (d confirmDialog) update(msg tea.KeyMsg, km KeyMap) (confirmDialog, dialogResult, tea.Cmd) {
+func (d confirmDialog) update(msg tea.KeyPressMsg, km KeyMap) (confirmDialog, dialogResult, tea.Cmd) {
 	if d.action.confirmText == "" {
 		switch {
 		case key.Matches(msg, km.Confirm):
@@ -61,10 +61,10 @@ func (d confirmDialog) update(msg tea.KeyMsg, km KeyMap) (confirmDialog, dialogR
 		}
 		return d, dialogOpen, nil
 	}
-	switch msg.Type {
-	case tea.KeyEsc:
+	switch {
+	case key.Matches(msg, km.Cancel):
 		return d, dialogCancelled, nil
-	case tea.KeyEnter:
+	case key.Matches(msg, km.Submit):
 		if d.input.Value() == d.action.confirmText {
 			return d, dialogAccepted, nil
 		}
@@ -93,7 +93,7 @@ func (d confirmDialog) view(width int) string {
 	} else {
 		b.WriteString(d.styles.Dim.Render("y/enter apply · n/esc cancel"))
 	}
-	return d.styles.Dialog.Width(max(20, width-4)).Render(b.String())
+	return d.styles.Dialog.Width(max(22, width-2)).Render(b.String()) // lipgloss v2: the width includes the border
 }
 
 // promptDialog asks for a secret in a masked input.
@@ -129,11 +129,11 @@ func (d promptDialog) clear() promptDialog {
 	return d
 }
 
-func (d promptDialog) update(msg tea.KeyMsg, _ KeyMap) (promptDialog, dialogResult, tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEsc:
+func (d promptDialog) update(msg tea.KeyPressMsg, km KeyMap) (promptDialog, dialogResult, tea.Cmd) {
+	switch {
+	case key.Matches(msg, km.Cancel):
 		return d.clear(), dialogCancelled, nil
-	case tea.KeyEnter:
+	case key.Matches(msg, km.Submit):
 		if strings.TrimSpace(d.input.Value()) == "" {
 			return d, dialogOpen, nil
 		}
@@ -147,7 +147,7 @@ func (d promptDialog) update(msg tea.KeyMsg, _ KeyMap) (promptDialog, dialogResu
 func (d promptDialog) view(width int) string {
 	body := d.styles.DialogTitle.Render(d.title) + "\n\n" + d.about + "\n\n" + d.input.View() + "\n\n" +
 		d.styles.Dim.Render("enter continue · esc cancel")
-	return d.styles.Dialog.Width(max(20, width-4)).Render(body)
+	return d.styles.Dialog.Width(max(22, width-2)).Render(body)
 }
 
 // detailView shows a key's JWK or the client metadata in a scrollable viewport.
@@ -157,7 +157,9 @@ type detailView struct {
 	vp     viewport.Model
 }
 
-func newDetailView(s Styles) detailView { return detailView{styles: s, vp: viewport.New(80, 10)} }
+func newDetailView(s Styles) detailView {
+	return detailView{styles: s, vp: viewport.New(viewport.WithWidth(80), viewport.WithHeight(10))}
+}
 
 func (d detailView) openKey(k engine.KeyStatus, width, height int) detailView {
 	var b strings.Builder
@@ -183,7 +185,8 @@ func (d detailView) openMetadata(st *engine.Status, width, height int) detailVie
 
 func (d detailView) open(title, content string, width, height int) detailView {
 	d.title = title
-	d.vp.Width, d.vp.Height = width, max(3, height-1)
+	d.vp.SetWidth(width)
+	d.vp.SetHeight(max(3, height-1))
 	d.vp.SetContent(content)
 	d.vp.GotoTop()
 	return d

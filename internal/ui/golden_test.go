@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 )
 
 // Golden screens at a fixed size with the ASCII colour profile; refresh with
@@ -14,19 +15,20 @@ import (
 func goldenRun(t *testing.T, b *fakeBackend, hasAdmin bool, width, height int, keys ...string) {
 	t.Helper()
 	m := newTestModel(b, hasAdmin)
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, height))
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, height),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("refreshed")) },
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	for _, k := range keys {
-		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
+		tm.Send(keyPress(k))
 		if k == "r" || k == "F" {
 			teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("Plan:")) },
 				teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 		}
 	}
-	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.Send(keyPress("ctrl+c"))
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
-	teatest.RequireEqualOutput(t, []byte(final.View()))
+	teatest.RequireEqualOutput(t, []byte(screen(final.(Model))))
 }
 
 func TestGoldenNormal(t *testing.T) {

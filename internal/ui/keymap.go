@@ -1,6 +1,6 @@
 package ui
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // KeyMap is every binding of the TUI; it also feeds the help bar.
 type KeyMap struct {
@@ -16,6 +16,7 @@ type KeyMap struct {
 	Quit      key.Binding
 	Cancel    key.Binding
 	Confirm   key.Binding
+	Submit    key.Binding // enter in a text field
 	Deny      key.Binding
 }
 
@@ -35,6 +36,7 @@ func DefaultKeyMap() KeyMap {
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		Confirm:   key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "apply")),
+		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Deny:      key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
 	}
 }

@@ -1,4 +1,4 @@
-// Package ui is dcrctl's terminal UI (Bubble Tea v1): one screen for the
+// Package ui is dcrctl's terminal UI (Bubble Tea v2): one screen for the
 // client, its keys and its RAT, with a plan shown before every change. It
 // talks to the engine only, through Backend; no IdP logic lives here.
 package ui
@@ -10,13 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/table"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/mattn/go-runewidth"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/table"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
@@ -29,7 +28,9 @@ type Backend interface {
 
 // Options configure the model.
 type Options struct {
-	Renderer      *lipgloss.Renderer
+	// ASCII draws boxes, bullets and the selection marker with ASCII
+	// characters, for a terminal whose locale is not UTF-8 (LC_ALL=C).
+	ASCII         bool
 	HasAdminToken bool             // BOOTSTRAP_ADMIN_TOKEN is configured; otherwise R asks for it
 	Now           func() time.Time // clock for "refreshed at"
 }
@@ -116,14 +117,10 @@ type Model struct {
 
 // New returns the model; Init starts the first refresh.
 func New(backend Backend, opts Options) Model {
-	r := opts.Renderer
-	if r == nil {
-		r = lipgloss.DefaultRenderer()
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	styles := NewStyles(r)
+	styles := NewStyles(opts.ASCII)
 	t := table.New(table.WithFocused(true), table.WithStyles(styles.Table))
 	sp := spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(styles.Dim))
 	m := Model{
@@ -313,7 +310,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.message = fmt.Sprintf("%s: %s", msg.action.name, msg.report.Outcome)
 		}
 		return m.refresh() // after a failure too: the IdP may have changed
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if key.Matches(msg, m.keys.Quit) && (msg.String() == "ctrl+c" || m.mode == modeBrowse) {
 			m.finishRequest()
 			return m, tea.Quit
@@ -331,7 +328,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) updateBrowse(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.Cancel) {
 		if m.busy != "" {
 			// Stop waiting, not the request: the engine finishes one that
@@ -409,7 +406,7 @@ func (m Model) renewAction() action {
 	return action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}}
 }
 
-func (m Model) updateConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	d, result, cmd := m.confirm.update(msg, m.keys)
 	m.confirm = d
 	switch result {
@@ -423,7 +420,7 @@ func (m Model) updateConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) updatePrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) updatePrompt(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	d, result, cmd := m.prompt.update(msg, m.keys)
 	m.prompt = d
 	switch result {
@@ -439,7 +436,7 @@ func (m Model) updatePrompt(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) updateDetail(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) updateDetail(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.Cancel) || msg.String() == "q" {
 		m.mode = modeBrowse
 		return m, nil
@@ -495,7 +492,7 @@ const narrowWidth = 70
 
 // resize fits the table to the screen: KID takes what the others leave.
 func (m *Model) resize() {
-	m.help.Width = m.width
+	m.help.SetWidth(m.width)
 	narrow := m.width < narrowWidth
 	var rows []table.Row
 	if m.status != nil {
@@ -503,7 +500,7 @@ func (m *Model) resize() {
 	}
 	stateWidth := len("STATE")
 	for _, row := range rows {
-		if w := runewidth.StringWidth(row[len(row)-1]); w > stateWidth {
+		if w := ansi.StringWidth(row[len(row)-1]); w > stateWidth {
 			stateWidth = w
 		}
 	}

@@ -3,27 +3,41 @@ package ui
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
 
-func asciiRenderer() *lipgloss.Renderer {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return r
+func newTestModel(b *fakeBackend, hasAdmin bool) Model {
+	return New(b, Options{HasAdminToken: hasAdmin, Now: func() time.Time { return fixedNow }})
 }
 
-func newTestModel(b *fakeBackend, hasAdmin bool) Model {
-	return New(b, Options{Renderer: asciiRenderer(), HasAdminToken: hasAdmin, Now: func() time.Time { return fixedNow }})
+// screen is what the model draws, without colour codes.
+func screen(m Model) string { return ansi.Strip(m.View().Content) }
+
+// keyPress is the message a terminal sends for the key named k.
+func keyPress(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	}
+	r := []rune(k)
+	return tea.KeyPressMsg{Code: r[0], Text: k}
 }
 
 // run executes a command and feeds its message back, as the runtime would,
@@ -58,20 +72,7 @@ func press(t *testing.T, m Model, keys ...string) (Model, tea.Cmd) {
 	t.Helper()
 	var cmd tea.Cmd
 	for _, k := range keys {
-		var msg tea.KeyMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyMsg{Type: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyMsg{Type: tea.KeyEsc}
-		case "ctrl+c":
-			msg = tea.KeyMsg{Type: tea.KeyCtrlC}
-		case "down":
-			msg = tea.KeyMsg{Type: tea.KeyDown}
-		default:
-			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-		}
-		next, c := m.Update(msg)
+		next, c := m.Update(keyPress(k))
 		m, cmd = next.(Model), c
 	}
 	return m, cmd
@@ -89,7 +90,7 @@ func loaded(t testing.TB, b *fakeBackend, hasAdmin bool) Model {
 
 func TestLoadShowsClientAndKeys(t *testing.T) {
 	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
-	view := m.View()
+	view := screen(m)
 	for _, want := range []string{"bff-orders", "private_key_jwt", "valid", "sha256:1a2b3c4d", "k-2026-11", "k-2026-10", "active", "published", "33d", "refreshed 09:30:00"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
@@ -116,8 +117,8 @@ func TestRotateShowsPlanThenAppliesOnYes(t *testing.T) {
 		t.Fatal("rotate should start planning")
 	}
 	m = run(t, m, cmd)
-	if m.mode != modeConfirm || !strings.Contains(m.View(), "Plan: rotate") || !strings.Contains(m.View(), "rotation requested") {
-		t.Fatalf("no plan dialog:\n%s", m.View())
+	if m.mode != modeConfirm || !strings.Contains(screen(m), "Plan: rotate") || !strings.Contains(screen(m), "rotation requested") {
+		t.Fatalf("no plan dialog:\n%s", screen(m))
 	}
 	if len(b.calls) != 1 || !b.calls[0].DryRun || !b.calls[0].Rotate {
 		t.Fatalf("planning call %+v", b.calls)
@@ -127,8 +128,8 @@ func TestRotateShowsPlanThenAppliesOnYes(t *testing.T) {
 	if len(b.calls) != 2 || b.calls[1].DryRun || !b.calls[1].Rotate {
 		t.Fatalf("apply call %+v", b.calls)
 	}
-	if m.mode != modeBrowse || !strings.Contains(m.View(), "rotate: updated") {
-		t.Errorf("after apply:\n%s", m.View())
+	if m.mode != modeBrowse || !strings.Contains(screen(m), "rotate: updated") {
+		t.Errorf("after apply:\n%s", screen(m))
 	}
 }
 
@@ -139,7 +140,7 @@ func TestCancelPlanAppliesNothing(t *testing.T) {
 		m, cmd := press(t, m, "r")
 		m = run(t, m, cmd)
 		m, _ = press(t, m, k)
-		if m.mode != modeBrowse || len(b.calls) != 1 || !strings.Contains(m.View(), "cancelled") {
+		if m.mode != modeBrowse || len(b.calls) != 1 || !strings.Contains(screen(m), "cancelled") {
 			t.Errorf("%s: mode %v calls %d", k, m.mode, len(b.calls))
 		}
 	}
@@ -161,8 +162,8 @@ func TestRefusedActionShownInPlace(t *testing.T) {
 	m := loaded(t, b, true)
 	m, cmd := press(t, m, "x")
 	m = run(t, m, cmd)
-	if m.mode != modeBrowse || !strings.Contains(m.View(), "rotate first") {
-		t.Errorf("refusal not shown:\n%s", m.View())
+	if m.mode != modeBrowse || !strings.Contains(screen(m), "rotate first") {
+		t.Errorf("refusal not shown:\n%s", screen(m))
 	}
 }
 
@@ -170,15 +171,15 @@ func TestRenewRATAsksForTokenMasked(t *testing.T) {
 	const secret = "typed-admin-token-secret"
 	b := &fakeBackend{status: sampleStatus("rejected"), report: sampleReport()}
 	m := loaded(t, b, false)
-	if !strings.Contains(m.View(), "press R to renew") {
-		t.Errorf("rejected RAT remedy missing:\n%s", m.View())
+	if !strings.Contains(screen(m), "press R to renew") {
+		t.Errorf("rejected RAT remedy missing:\n%s", screen(m))
 	}
 	m, _ = press(t, m, "R")
 	if m.mode != modePrompt {
 		t.Fatalf("R without a configured admin token should prompt; mode %v", m.mode)
 	}
 	m, _ = press(t, m, secret)
-	if strings.Contains(m.View(), secret) {
+	if strings.Contains(screen(m), secret) {
 		t.Fatal("the admin token is echoed on screen")
 	}
 	m, cmd := press(t, m, "enter")
@@ -186,7 +187,7 @@ func TestRenewRATAsksForTokenMasked(t *testing.T) {
 	if len(b.calls) != 1 || !b.calls[0].RenewRAT || b.calls[0].AdminToken != secret || !b.calls[0].DryRun {
 		t.Fatalf("renew call %+v", b.calls)
 	}
-	if strings.Contains(m.View(), secret) || m.prompt.value() != "" {
+	if strings.Contains(screen(m), secret) || m.prompt.value() != "" {
 		t.Error("the admin token lingers in the prompt or view")
 	}
 }
@@ -211,8 +212,8 @@ func TestForceReregisterNeedsTypedClientID(t *testing.T) {
 	}
 	m, _ = press(t, m, "y") // y is typed, not a confirmation
 	m, _ = press(t, m, "enter")
-	if m.mode != modeConfirm || len(b.calls) != 1 || !strings.Contains(m.View(), "not the client_id") {
-		t.Fatalf("wrong client_id accepted:\n%s", m.View())
+	if m.mode != modeConfirm || len(b.calls) != 1 || !strings.Contains(screen(m), "not the client_id") {
+		t.Fatalf("wrong client_id accepted:\n%s", screen(m))
 	}
 	m.confirm.input.SetValue("")
 	m, _ = press(t, m, "bff-orders")
@@ -232,8 +233,8 @@ func TestEscStopsWaitingForAPlan(t *testing.T) {
 	ctxDone := make(chan tea.Msg, 1)
 	go func() { ctxDone <- backendReply(cmd) }()
 	m, _ = press(t, m, "esc")
-	if m.busy != "" || !strings.Contains(m.View(), "stopped waiting: planning: rotate goes on in the background") {
-		t.Fatalf("esc did not stop waiting:\n%s", m.View())
+	if m.busy != "" || !strings.Contains(screen(m), "stopped waiting: planning: rotate goes on in the background") {
+		t.Fatalf("esc did not stop waiting:\n%s", screen(m))
 	}
 	msg := <-ctxDone // the backend saw its context cancelled
 	next, _ := m.Update(msg)
@@ -253,15 +254,15 @@ func TestEscDuringAnApplyReportsItWhenItLands(t *testing.T) {
 	m, cmd := press(t, m, "r")
 	m = run(t, m, cmd)
 	if m.mode != modeConfirm {
-		t.Fatalf("no plan dialog:\n%s", m.View())
+		t.Fatalf("no plan dialog:\n%s", screen(m))
 	}
 	b.block, b.critical = make(chan struct{}), true
 	m, cmd = press(t, m, "y")
 	reply := make(chan tea.Msg, 1)
 	go func() { reply <- backendReply(cmd) }()
 	m, _ = press(t, m, "esc")
-	if !strings.Contains(m.View(), "applying: rotate goes on in the background") {
-		t.Fatalf("esc during an apply:\n%s", m.View())
+	if !strings.Contains(screen(m), "applying: rotate goes on in the background") {
+		t.Fatalf("esc during an apply:\n%s", screen(m))
 	}
 	for attempt := 0; attempt < 500 && b.callCount() < 2; attempt++ {
 		time.Sleep(10 * time.Millisecond) // until the apply is running
@@ -276,8 +277,8 @@ func TestEscDuringAnApplyReportsItWhenItLands(t *testing.T) {
 	close(b.block)
 	next, refresh := m.Update(<-reply)
 	m = next.(Model)
-	if !strings.Contains(m.View(), "applying: rotate finished in the background: updated (saved)") {
-		t.Errorf("landed apply not reported:\n%s", m.View())
+	if !strings.Contains(screen(m), "applying: rotate finished in the background: updated (saved)") {
+		t.Errorf("landed apply not reported:\n%s", screen(m))
 	}
 	if refresh == nil {
 		t.Error("no refresh after the apply landed")
@@ -297,13 +298,13 @@ func TestStalePlanIsShownAgain(t *testing.T) {
 	if len(b.calls) != 3 || b.calls[1].Expect == nil || !b.calls[2].DryRun {
 		t.Fatalf("want plan, refused apply with the plan's basis, new plan; calls %+v", b.calls)
 	}
-	if m.mode != modeConfirm || !strings.Contains(m.View(), "The client changed since the plan") {
-		t.Fatalf("the new plan is not shown with the reason:\n%s", m.View())
+	if m.mode != modeConfirm || !strings.Contains(screen(m), "The client changed since the plan") {
+		t.Fatalf("the new plan is not shown with the reason:\n%s", screen(m))
 	}
 	m, cmd = press(t, m, "y")
 	m = run(t, m, cmd)
-	if len(b.calls) != 4 || b.calls[3].DryRun || b.calls[3].Expect == nil || !strings.Contains(m.View(), "rotate: updated") {
-		t.Fatalf("second confirmation not applied; calls %+v\n%s", b.calls, m.View())
+	if len(b.calls) != 4 || b.calls[3].DryRun || b.calls[3].Expect == nil || !strings.Contains(screen(m), "rotate: updated") {
+		t.Fatalf("second confirmation not applied; calls %+v\n%s", b.calls, screen(m))
 	}
 }
 
@@ -311,22 +312,22 @@ func TestActionKeysWhileBusyAreNotLost(t *testing.T) {
 	b := &fakeBackend{status: sampleStatus(""), report: sampleReport()}
 	m := newTestModel(b, true) // still reading
 	m, cmd := press(t, m, "r")
-	if cmd != nil || !strings.Contains(m.View(), "busy") {
-		t.Errorf("an action while busy should say busy:\n%s", m.View())
+	if cmd != nil || !strings.Contains(screen(m), "busy") {
+		t.Errorf("an action while busy should say busy:\n%s", screen(m))
 	}
 }
 
 func TestDetailsAndMetadataViews(t *testing.T) {
 	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
 	m, _ = press(t, m, "enter")
-	view := m.View()
+	view := screen(m)
 	if m.mode != modeDetail || !strings.Contains(view, "tp-active") || !strings.Contains(view, `"kty": "RSA"`) {
 		t.Fatalf("key details:\n%s", view)
 	}
 	m, _ = press(t, m, "esc")
 	m, _ = press(t, m, "m")
-	if m.mode != modeDetail || !strings.Contains(m.View(), `"token_endpoint_auth_method": "private_key_jwt"`) {
-		t.Fatalf("metadata:\n%s", m.View())
+	if m.mode != modeDetail || !strings.Contains(screen(m), `"token_endpoint_auth_method": "private_key_jwt"`) {
+		t.Fatalf("metadata:\n%s", screen(m))
 	}
 	m, _ = press(t, m, "q")
 	if m.mode != modeBrowse {
@@ -342,17 +343,17 @@ func TestResizeAndHelp(t *testing.T) {
 	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 60, Height: 16})
 	m = next.(Model)
-	for i, line := range strings.Split(m.View(), "\n") {
+	for i, line := range strings.Split(screen(m), "\n") {
 		if w := lipgloss.Width(line); w > 60 {
 			t.Errorf("line %d is %d wide at width 60: %q", i, w, line)
 		}
 	}
-	if got := len(strings.Split(m.View(), "\n")); got > 16 {
+	if got := len(strings.Split(screen(m), "\n")); got > 16 {
 		t.Errorf("%d lines at height 16", got)
 	}
 	m, _ = press(t, m, "?")
-	if !strings.Contains(m.View(), "key details") {
-		t.Errorf("full help not shown:\n%s", m.View())
+	if !strings.Contains(screen(m), "key details") {
+		t.Errorf("full help not shown:\n%s", screen(m))
 	}
 }
 
@@ -364,8 +365,8 @@ func TestApplyFailureStaysOnScreenAfterTheRefresh(t *testing.T) {
 	b.err = &engine.RATRejectedError{ClientID: "bff-orders", Fingerprint: "sha256:00", Cause: errors.New("HTTP 401")}
 	m, cmd = press(t, m, "y")
 	m = run(t, m, cmd)
-	if m.busy != "" || !strings.Contains(m.View(), "press R to renew") {
-		t.Fatalf("the apply error was lost:\n%s", m.View())
+	if m.busy != "" || !strings.Contains(screen(m), "press R to renew") {
+		t.Fatalf("the apply error was lost:\n%s", screen(m))
 	}
 }
 

@@ -1,14 +1,15 @@
 package ui
 
 import (
-	"github.com/charmbracelet/bubbles/table"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/table"
+	"charm.land/lipgloss/v2"
 
 	"github.com/dcrctl/dcrctl/internal/keys"
 )
 
-// Styles is the theme: every style the TUI draws with, built once from a
-// renderer so that tests (and NO_COLOR) can force a plain profile.
+// Styles is the theme: every style the TUI draws with. Colours are
+// downsampled by the program's colour profile (set once, in the cli
+// package: plain under NO_COLOR or TERM=dumb, and in tests).
 type Styles struct {
 	Title, Label, Value, Dim lipgloss.Style
 	OK, Warn, Error          lipgloss.Style
@@ -17,28 +18,33 @@ type Styles struct {
 	state                    map[string]lipgloss.Style
 }
 
-// NewStyles builds the theme on r.
-func NewStyles(r *lipgloss.Renderer) Styles {
+// NewStyles builds the theme; ascii draws boxes with ASCII characters (for
+// a terminal whose locale is not UTF-8).
+func NewStyles(ascii bool) Styles {
+	border := lipgloss.RoundedBorder()
+	if ascii {
+		border = lipgloss.ASCIIBorder()
+	}
 	green, yellow, red, blue, grey := lipgloss.Color("2"), lipgloss.Color("3"), lipgloss.Color("1"), lipgloss.Color("4"), lipgloss.Color("8")
 	s := Styles{
-		Title:       r.NewStyle().Bold(true),
-		Label:       r.NewStyle().Foreground(grey),
-		Value:       r.NewStyle(),
-		Dim:         r.NewStyle().Foreground(grey),
-		OK:          r.NewStyle().Foreground(green),
-		Warn:        r.NewStyle().Foreground(yellow),
-		Error:       r.NewStyle().Foreground(red).Bold(true),
-		Dialog:      r.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1),
-		DialogTitle: r.NewStyle().Bold(true),
+		Title:       lipgloss.NewStyle().Bold(true),
+		Label:       lipgloss.NewStyle().Foreground(grey),
+		Value:       lipgloss.NewStyle(),
+		Dim:         lipgloss.NewStyle().Foreground(grey),
+		OK:          lipgloss.NewStyle().Foreground(green),
+		Warn:        lipgloss.NewStyle().Foreground(yellow),
+		Error:       lipgloss.NewStyle().Foreground(red).Bold(true),
+		Dialog:      lipgloss.NewStyle().Border(border).Padding(0, 1),
+		DialogTitle: lipgloss.NewStyle().Bold(true),
 		Table: table.Styles{
-			Header:   r.NewStyle().Bold(true).Padding(0, 1).BorderStyle(lipgloss.NormalBorder()).BorderBottom(true),
-			Cell:     r.NewStyle().Padding(0, 1),
-			Selected: r.NewStyle().Reverse(true),
+			Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1).BorderStyle(lipgloss.NormalBorder()).BorderBottom(true),
+			Cell:     lipgloss.NewStyle().Padding(0, 1),
+			Selected: lipgloss.NewStyle().Reverse(true),
 		},
 	}
 	s.state = map[string]lipgloss.Style{
 		keys.StateActive:     s.OK,
-		keys.StateNext:       r.NewStyle().Foreground(blue),
+		keys.StateNext:       lipgloss.NewStyle().Foreground(blue),
 		keys.StatePublished:  s.Value,
 		keys.StateDue:        s.Warn,
 		keys.StateExpired:    s.Error,

@@ -4,13 +4,21 @@ import (
 	"fmt"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
 
-// View draws the screen: header, body (table, dialog or detail), status, help.
-func (m Model) View() string {
+// View is the program's frame: the screen, in the alternate screen buffer.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	return v
+}
+
+// render draws the screen: header, body (table, dialog or detail), status, help.
+func (m Model) render() string {
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteString("\n")
