@@ -144,6 +144,12 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 	if st.RAT.Next != "" {
 		fmt.Fprintf(w, "next: %s\n", st.RAT.Next)
 	}
+	for _, d := range st.Drift {
+		fmt.Fprintf(w, "drift: %s\n", d)
+	}
+	if len(st.Drift) > 0 {
+		fmt.Fprintln(w, "next: dcrctl bootstrap brings the registration in line with the configuration (unless DCRCTL_RECONCILE=false)")
+	}
 	if !st.JWKSCurrent && st.ClientID != "" {
 		seen := "never"
 		if st.JWKSSeenAt != nil {

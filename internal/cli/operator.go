@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -184,9 +185,49 @@ func (a *App) jwksCmd() *cobra.Command {
 
 func (a *App) ratCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rat", Short: "Manage the registration access token"}
-	cmd.AddCommand(a.mutationCmd("renew", "Get a new registration access token with BOOTSTRAP_ADMIN_TOKEN", cobra.NoArgs,
-		func([]string) engine.Options { return engine.Options{RenewRAT: true} }))
+	var fromStdin bool
+	var token string // for this run only: never saved, logged or shown
+	renew := a.mutationCmd("renew", "Get a new registration access token with BOOTSTRAP_ADMIN_TOKEN (asked for on a terminal when unset)", cobra.NoArgs,
+		func([]string) engine.Options { return engine.Options{RenewRAT: true, AdminToken: token} })
+	renew.Flags().BoolVar(&fromStdin, "admin-token-stdin", false, "read the bootstrap admin token from standard input (one line; needs --yes or --dry-run)")
+	renew.PreRunE = func(*cobra.Command, []string) error {
+		cfg, err := a.Config()
+		if err != nil {
+			return err
+		}
+		switch {
+		case fromStdin:
+			token, err = readSecretLine(a.Stdin)
+			if err != nil {
+				return usageError{fmt.Errorf("--admin-token-stdin: %w", err)}
+			}
+		case cfg.AdminToken == "" && cfg.HasRecovery() && a.stdinIsTerminal():
+			// Typed, not put on a command line or in shell history.
+			fmt.Fprint(a.Stderr, "bootstrap admin token (not shown): ")
+			raw, err := term.ReadPassword(int(a.Stdin.(*os.File).Fd()))
+			fmt.Fprintln(a.Stderr)
+			if err != nil {
+				return fmt.Errorf("reading the admin token: %w", err)
+			}
+			token = strings.TrimSpace(string(raw))
+		}
+		a.redactor.Add(token)
+		return nil
+	}
+	cmd.AddCommand(renew)
 	return cmd
+}
+
+// readSecretLine reads one line (a token) from r.
+func readSecretLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	if line = strings.TrimSpace(line); line == "" {
+		return "", errors.New("standard input held no token")
+	}
+	return line, nil
 }
 
 func (a *App) registerCmd() *cobra.Command {

@@ -49,7 +49,8 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	model := ui.New(e, ui.Options{HasAdminToken: e.Cfg.AdminToken != "", ASCII: !utf8Locale(os.Getenv)})
+	model := ui.New(e, ui.Options{HasAdminToken: e.Cfg.AdminToken != "", ASCII: !utf8Locale(os.Getenv),
+		Log: a.log, AutoRefresh: e.Cfg.TUIRefresh})
 	_, err = tea.NewProgram(model, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context()),
 		tea.WithColorProfile(colorProfile(os.Getenv, out))).Run()
 	// Quitting (q, ctrl+c, a signal) never abandons a request that may

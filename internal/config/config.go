@@ -53,6 +53,7 @@ var Settings = []Setting{
 	{Key: "rat_recovery", Env: []string{"DCRCTL_RAT_RECOVERY"}, Help: "how a rejected RAT is recovered: " + strings.Join(Recoveries, ", ") + " (default: the preset's; admin-url when DCRCTL_ADMIN_RAT_URL is set and the preset has none)"},
 	{Key: "open_registration", Env: []string{"DCRCTL_OPEN_REGISTRATION"}, Help: "true: register without an initial access token (default: the preset's)"},
 	{Key: "force_replace", Env: []string{"DCR_FORCE_REPLACE", "DCRCTL_FORCE_REPLACE"}, Default: "false", Help: "true: re-register"},
+	{Key: "reconcile", Env: []string{"DCRCTL_RECONCILE"}, Default: "true", Help: "true: bootstrap brings registered metadata that drifted from the configuration back in line; false: only report it"},
 	{Key: "registration_endpoint", Env: []string{"DCRCTL_REGISTRATION_ENDPOINT"}, Help: "skip discovery"},
 	{Key: "update_method", Env: []string{"DCRCTL_UPDATE_METHOD"}, Help: "put (RFC 7592) or patch (default: the preset's)"},
 	{Key: "key_alg", Env: []string{"DCRCTL_KEY_ALG"}, Default: "RS256", Help: strings.Join(keys.Algorithms, ", ")},
@@ -61,6 +62,7 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "tui_refresh", Env: []string{"DCRCTL_TUI_REFRESH"}, Help: "TUI auto-refresh interval; 0 is off (default: 60s where the preset keeps the RAT on a read, off where a read may rotate it)"},
 	{Key: "ca_file", Env: []string{"DCRCTL_CA_FILE"}, Help: "extra CA bundle (PEM) for the IdP"},
 	{Key: "trusted_hosts", Env: []string{"DCRCTL_TRUSTED_HOSTS"}, Help: "extra hosts (host or host:port) the RAT may be sent to besides the IdP's"},
 	{Key: "iat_token_url", Env: []string{"DCRCTL_IAT_TOKEN_URL"}, Help: "client-credentials token URL for the IAT"},
@@ -72,6 +74,7 @@ var Settings = []Setting{
 // Config is the validated configuration.
 type Config struct {
 	Enabled, Skip, ForceReplace bool
+	Reconcile                   bool // bring drifted metadata back in line
 
 	IdPBaseURL           string
 	RegistrationEndpoint string
@@ -106,6 +109,7 @@ type Config struct {
 	UpdateTimeout time.Duration // requests that may rotate the RAT: never abandoned before this
 	RetryDeadline time.Duration
 	LockTimeout   time.Duration
+	TUIRefresh    time.Duration // 0: off
 	CAFile        string
 	TrustedHosts  []string
 
@@ -132,6 +136,7 @@ func New() *viper.Viper {
 		v.BindEnv(append([]string{s.Key}, s.Env...)...)
 		v.SetDefault(s.Key, s.Default)
 	}
+	bindSecretFiles(v)
 	return v
 }
 
@@ -141,9 +146,12 @@ type reader struct {
 	err *Error
 }
 
-func (r *reader) fail(key, problem string) {
+func (r *reader) fail(key, problem string) { r.failNamed(nameOf(key), problem) }
+
+// failNamed records the first problem, naming the variable at fault.
+func (r *reader) failNamed(name, problem string) {
 	if r.err == nil {
-		r.err = &Error{Name: nameOf(key), Problem: problem}
+		r.err = &Error{Name: name, Problem: problem}
 	}
 }
 
@@ -184,6 +192,14 @@ func (r *reader) duration(key string) time.Duration {
 		r.fail(key, fmt.Sprintf("%q is not a duration (use Go syntax such as 90s or 10m)", raw))
 	}
 	return d
+}
+
+// optionalDuration is a duration, or unset when the setting is empty.
+func (r *reader) optionalDuration(key string, unset time.Duration) time.Duration {
+	if r.str(key) == "" {
+		return unset
+	}
+	return r.duration(key)
 }
 
 func (r *reader) days(key string) time.Duration {
@@ -247,7 +263,7 @@ func CheckAliases() error {
 // as rotate_after_day would otherwise be ignored in silence).
 func CheckFileKeys(file string, keys []string) error {
 	for _, k := range keys {
-		if !slices.ContainsFunc(Settings, func(s Setting) bool { return s.Key == k }) {
+		if !slices.ContainsFunc(Settings, func(s Setting) bool { return s.Key == k }) && !isSecretFileKey(k) {
 			return &Error{Name: "--config " + file, Problem: fmt.Sprintf("unknown key %q (see `dcrctl config` for the keys)", k)}
 		}
 	}
@@ -264,9 +280,10 @@ func Load(v *viper.Viper) (*Config, error) {
 		Enabled:              r.boolean("enabled"),
 		Skip:                 r.boolean("skip"),
 		ForceReplace:         r.boolean("force_replace"),
+		Reconcile:            r.boolean("reconcile"),
 		IdPBaseURL:           strings.TrimRight(r.url("idp_base_url", false), "/"),
 		RegistrationEndpoint: r.url("registration_endpoint", false),
-		IAT:                  r.str("iat"),
+		IAT:                  r.secret("iat"),
 		ClientID:             r.str("client_id"),
 		ClientProfile:        r.str("client_profile"),
 		ClientName:           r.str("client_name"),
@@ -281,18 +298,19 @@ func Load(v *viper.Viper) (*Config, error) {
 		ActivateAfter:        r.duration("activate_after"),
 		PushgatewayURL:       r.url("pushgateway_url", false),
 		PushgatewayJob:       r.str("pushgateway_job"),
-		AdminToken:           r.str("admin_token"),
+		AdminToken:           r.secret("admin_token"),
 		AdminRATURL:          r.str("admin_rat_url"),
 		UpdateMethod:         strings.ToLower(r.str("update_method")),
 		Timeout:              r.duration("timeout"),
 		UpdateTimeout:        r.duration("update_timeout"),
 		RetryDeadline:        r.duration("retry_deadline"),
 		LockTimeout:          r.duration("lock_timeout"),
+		TUIRefresh:           r.optionalDuration("tui_refresh", -1),
 		CAFile:               r.str("ca_file"),
 		TrustedHosts:         SplitList(r.str("trusted_hosts")),
 		IATTokenURL:          r.url("iat_token_url", false),
 		IATClientID:          r.str("iat_client_id"),
-		IATClientSecret:      r.str("iat_client_secret"),
+		IATClientSecret:      r.secret("iat_client_secret"),
 		IATScope:             r.str("iat_scope"),
 	}
 	if r.err != nil {
@@ -352,7 +370,7 @@ func (c *Config) RequireLocal() error {
 func (c *Config) HasIATSource() bool { return c.IAT != "" || c.IATTokenURL != "" }
 
 // applyPreset resolves DCRCTL_IDP_PRESET and the settings whose default is
-// the preset's: update method, open registration, RAT recovery.
+// the preset's: update method, open registration, RAT recovery, TUI refresh.
 func (c *Config) applyPreset(r *reader) error {
 	name := strings.ToLower(r.str("idp_preset"))
 	p, ok := LookupPreset(name)
@@ -380,6 +398,13 @@ func (c *Config) applyPreset(r *reader) error {
 	}
 	if c.Recovery == RecoveryKeycloak && c.AdminRATURL == "" {
 		c.AdminRATURL = keycloakAdminBase(c.IdPBaseURL)
+	}
+	if c.TUIRefresh < 0 {
+		// A refresh is a read: automatic only where it cannot rotate the RAT.
+		c.TUIRefresh = 0
+		if p.ReadKeepsRAT {
+			c.TUIRefresh = time.Minute
+		}
 	}
 	if r.err != nil {
 		return r.err
@@ -426,7 +451,12 @@ func Effective(v *viper.Viper, flags map[string]string) []EffectiveSetting {
 		if source == "default" && v.InConfig(s.Key) {
 			source = "file"
 		}
-		if s.Secret && val != "" {
+		if file := v.GetString(fileKey(s.Key)); s.Secret && val == "" && file != "" {
+			val, source = "(from file "+file+")", "env "+fileName(s.Key)
+			if strings.HasSuffix(fileName(s.Key), "(config file)") {
+				source = "file"
+			}
+		} else if s.Secret && val != "" {
 			val = secret.Fingerprint(val)
 		} else if strings.Contains(val, "://") {
 			val = secret.MaskURL(val)

@@ -220,3 +220,54 @@ func TestUnknownFileKeyIsRefused(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Every secret setting takes NAME_FILE (Docker and Kubernetes secrets): the
+// file's content, trailing newline trimmed; errors name the variable.
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct{ env, field string }{
+		{"DCR_IAT_FILE", "iat"}, {"DCRCTL_IAT_FILE", "iat"},
+		{"BOOTSTRAP_ADMIN_TOKEN_FILE", "admin"}, {"DCRCTL_IAT_CLIENT_SECRET_FILE", "secret"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(tc.env, write(tc.env, "token-from-file\n"))
+			c, err := Load(New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{"iat": c.IAT, "admin": c.AdminToken, "secret": c.IATClientSecret}[tc.field]
+			if got != "token-from-file" {
+				t.Errorf("%s: got %q", tc.env, got)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"both", map[string]string{"DCR_IAT": "x", "DCR_IAT_FILE": write("both", "y")}, "DCR_IAT_FILE"},
+		{"missing", map[string]string{"DCR_IAT_FILE": dir + "/nope"}, "DCR_IAT_FILE"},
+		{"empty", map[string]string{"BOOTSTRAP_ADMIN_TOKEN_FILE": write("empty", "\n")}, "BOOTSTRAP_ADMIN_TOKEN_FILE"},
+		{"two lines", map[string]string{"DCR_IAT_FILE": write("two", "a\nb\n")}, "DCR_IAT_FILE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load(New())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -74,6 +74,9 @@ type Report struct {
 	ActiveKID         string         `json:"active_kid,omitempty"`
 	Steps             []string       `json:"steps"`
 	JWKS              *keys.JWKSPlan `json:"jwks,omitempty"`
+	// Drift is where the configuration and the registration differed; the
+	// update brings them in line unless DCRCTL_RECONCILE=false.
+	Drift []Drift `json:"drift,omitempty"`
 	// Basis is what the plan was computed from (see Options.Expect).
 	Basis *Basis `json:"basis,omitempty"`
 }
@@ -98,6 +101,9 @@ func (r *Report) String() string {
 		for _, s := range r.Steps {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
+	}
+	for _, d := range r.Drift {
+		fmt.Fprintf(&b, "drift: %s\n", d)
 	}
 	if r.JWKS != nil {
 		fmt.Fprintf(&b, "JWKS before: %s\nJWKS after:  %s\n", kidList(r.JWKS.Before), kidList(r.JWKS.After))
@@ -736,13 +742,23 @@ func (r *run) maintain(ctx context.Context) error {
 		pendingInfo = &info
 	}
 	plan := policy.PlanJWKS(r.publishedInfo(reg.JWKS), r.active.info(), pendingInfo, r.now)
+	drift := r.drift(reg.Metadata)
+	r.report.Drift = drift
+	reconcile := len(drift) > 0 && r.cfg.Reconcile
+	if len(drift) > 0 && !r.cfg.Reconcile {
+		r.e.Log.Warn("the registration differs from the configuration; DCRCTL_RECONCILE=false: only reported", "drift", fmt.Sprint(drift))
+	}
 	if plan.Changes() {
 		r.report.JWKS = &plan
+	}
+	if plan.Changes() || reconcile {
 		r.report.Outcome = "updated"
-		if !r.opts.DryRun {
-			if reg, err = r.publish(ctx, reg, plan); err != nil {
-				return err
+		if r.opts.DryRun {
+			for _, d := range drift {
+				r.report.step("bring %s in line with the configuration", d.Member)
 			}
+		} else if reg, err = r.publish(ctx, reg, plan, drift); err != nil {
+			return err
 		}
 	}
 	return r.promoteIfReady(reg)
@@ -880,7 +896,7 @@ func (r *run) generatePending(published jwk.Set) error {
 
 // publish sends the planned JWKS: an RFC 7592 §2.2 full PUT, or a PATCH
 // of jwks alone for IdPs that offer it.
-func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKSPlan) (*idp.Registration, error) {
+func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKSPlan, drift []Drift) (*idp.Registration, error) {
 	set, err := r.buildJWKS(reg.JWKS, plan.After)
 	if err != nil {
 		return nil, err
@@ -894,7 +910,12 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	err = r.critical(ctx, opUpdate, method, uri, func(ctx context.Context) error {
 		var err error
 		if method == http.MethodPatch {
-			updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, idp.Metadata{"jwks": set})
+			partial := idp.Metadata{"jwks": set}
+			intended := r.intendedMetadata()
+			for _, d := range drift {
+				partial[d.Member] = intended[d.Member]
+			}
+			updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, partial)
 		} else {
 			updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
 		}
@@ -923,6 +944,12 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	}
 	for _, d := range plan.Drop {
 		r.report.step("drop key %q (%s)", d.KID, d.Reason)
+	}
+	for _, d := range drift {
+		r.report.step("bring %s in line with the configuration", d.Member)
+	}
+	if still := r.drift(updated.Metadata); len(still) > 0 {
+		r.e.Log.Warn("the IdP accepted the update but still returns values that differ from the configuration; it may normalise them", "drift", fmt.Sprint(still))
 	}
 	for _, kid := range plan.Add {
 		if keys.Find(updated.JWKS, kid) == nil {
@@ -1171,6 +1198,12 @@ func (r *run) intendedMetadata() idp.Metadata {
 	}
 	if len(r.cfg.RedirectURIs) > 0 {
 		md["redirect_uris"] = r.cfg.RedirectURIs
+	}
+	if r.cfg.ClientName != "" {
+		md["client_name"] = r.cfg.ClientName
+	}
+	if r.cfg.ClientProfile != "" {
+		md["client_profile"] = r.cfg.ClientProfile
 	}
 	if slices.Contains(r.cfg.GrantTypes, "authorization_code") {
 		md["response_types"] = []string{"code"}

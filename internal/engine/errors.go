@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+
+	"github.com/dcrctl/dcrctl/internal/idp"
 )
 
 // MissingIATError: a registration is needed and no initial access token can
@@ -114,9 +116,17 @@ type RegistrationRefusedError struct {
 
 func (e *RegistrationRefusedError) Error() string {
 	return fmt.Sprintf("the IdP refused to register client_id %s (DCR_CLIENT_ID): %v; if that id is taken by the old registration, either "+
-		"recover its registration access token (BOOTSTRAP_ADMIN_TOKEN=… dcrctl rat renew), "+
+		"recover its registration access token (dcrctl rat renew, with the bootstrap admin token), "+
 		"or have the IdP administrator delete client %s and run again, "+
 		"or unset DCR_CLIENT_ID so that the IdP assigns a new client_id (the BFF reads it from the state file after a restart)", e.ClientID, e.Cause, e.ClientID)
 }
 
 func (e *RegistrationRefusedError) Unwrap() error { return e.Cause }
+
+// AdminTokenRejected reports whether err is a RAT renewal that the IdP
+// refused for its admin token (401/403): a UI then asks for the token again
+// rather than reuse it.
+func AdminTokenRejected(err error) bool {
+	var rej *RATRejectedError
+	return errors.As(err, &rej) && rej.Renewal != nil && idp.IsRejected(rej.Renewal)
+}

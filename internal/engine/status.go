@@ -73,9 +73,12 @@ type Status struct {
 	// JWKSCurrent is false when the IdP could not be read: keys in state
 	// "last-seen" were published when dcrctl last read the JWKS, at
 	// JWKSSeenAt (unknown when empty), not necessarily now.
-	JWKSCurrent bool         `json:"jwks_current"`
-	JWKSSeenAt  *time.Time   `json:"jwks_seen_at,omitempty"`
-	Metadata    idp.Metadata `json:"-"`
+	JWKSCurrent bool       `json:"jwks_current"`
+	JWKSSeenAt  *time.Time `json:"jwks_seen_at,omitempty"`
+	// Drift: members where the configuration and the registration differ
+	// (empty when they agree or the IdP could not be read).
+	Drift    []Drift      `json:"drift"`
+	Metadata idp.Metadata `json:"-"`
 }
 
 // Status reads the registration (one GET, no change; a RAT the IdP rotates is
@@ -100,6 +103,7 @@ func (r *run) status(ctx context.Context) *Status {
 		RetireAfterDays: keys.Days(r.cfg.RetireAfter),
 		RedirectURIs:    []string{},
 		CheckedAt:       r.now,
+		Drift:           []Drift{},
 	}
 	var reg *idp.Registration
 	if !r.st.HasCredentials() {
@@ -132,6 +136,9 @@ func (r *run) status(ctx context.Context) *Status {
 		st.ClientName = reg.Metadata.String("client_name")
 		st.AuthMethod = reg.Metadata.String("token_endpoint_auth_method")
 		st.RedirectURIs = reg.Metadata.Strings("redirect_uris")
+		if d := r.drift(reg.Metadata); d != nil {
+			st.Drift = d
+		}
 	}
 	st.Keys = r.keyStatuses(reg)
 	return st
@@ -147,7 +154,7 @@ func (r *run) explain(h *RATHealth) {
 		case r.canRecover():
 			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (recovery %s with BOOTSTRAP_ADMIN_TOKEN; TUI: R)", r.cfg.Recovery)
 		case r.cfg.HasRecovery():
-			h.Next = fmt.Sprintf("renew it: BOOTSTRAP_ADMIN_TOKEN=… dcrctl rat renew (recovery %s; TUI: R); without an admin token: dcrctl register --force", r.cfg.Recovery)
+			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (it asks for the bootstrap admin token; recovery %s; TUI: R); without an admin token: dcrctl register --force", r.cfg.Recovery)
 		default:
 			h.Next = fmt.Sprintf("the IdP (DCRCTL_IDP_PRESET=%s) offers no renewal: dcrctl register --force registers a new client (TUI: F)", r.cfg.Preset.Name)
 		}

@@ -281,6 +281,22 @@ func RunWrapped(t testing.TB, timeout time.Duration, env map[string]string, wrap
 	return Wait(t, start(t, env, argv, wrapper[0]), timeout)
 }
 
+// RunWithStdin runs the binary with stdin as its standard input.
+func RunWithStdin(t testing.TB, timeout time.Duration, env map[string]string, stdin string, args ...string) Result {
+	t.Helper()
+	cmd := exec.Command(Binary(t), args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return Wait(t, cmd, timeout)
+}
+
 // Wait waits for a started dcrctl, killing it after timeout.
 func Wait(t testing.TB, cmd *exec.Cmd, timeout time.Duration) Result {
 	t.Helper()

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
@@ -89,9 +90,9 @@ func (d confirmDialog) view(width int) string {
 		if d.hint != "" {
 			b.WriteString(d.styles.Error.Render(d.hint) + "\n")
 		}
-		b.WriteString(d.styles.Dim.Render("enter apply · esc cancel"))
+		b.WriteString(d.styles.Dim.Render("enter apply " + d.styles.Glyphs.Dot + " esc cancel"))
 	} else {
-		b.WriteString(d.styles.Dim.Render("y/enter apply · n/esc cancel"))
+		b.WriteString(d.styles.Dim.Render("y/enter apply " + d.styles.Glyphs.Dot + " n/esc cancel"))
 	}
 	return d.styles.Dialog.Width(max(22, width-2)).Render(b.String()) // lipgloss v2: the width includes the border
 }
@@ -146,7 +147,7 @@ func (d promptDialog) update(msg tea.KeyPressMsg, km KeyMap) (promptDialog, dial
 
 func (d promptDialog) view(width int) string {
 	body := d.styles.DialogTitle.Render(d.title) + "\n\n" + d.about + "\n\n" + d.input.View() + "\n\n" +
-		d.styles.Dim.Render("enter continue · esc cancel")
+		d.styles.Dim.Render("enter continue "+d.styles.Glyphs.Dot+" esc cancel")
 	return d.styles.Dialog.Width(max(22, width-2)).Render(body)
 }
 
@@ -180,10 +181,25 @@ func (d detailView) openKey(k engine.KeyStatus, width, height int) detailView {
 
 func (d detailView) openMetadata(st *engine.Status, width, height int) detailView {
 	data, _ := json.Marshal(st.Metadata)
-	return d.open("Client metadata ("+st.ClientID+")", indentJSON(data), width, height)
+	var b strings.Builder
+	for _, dr := range st.Drift {
+		fmt.Fprintf(&b, "DRIFT %s\n", dr)
+	}
+	if len(st.Drift) > 0 {
+		b.WriteString("(bootstrap brings these in line with the configuration unless DCRCTL_RECONCILE=false)\n\n")
+	}
+	return d.open("Client metadata ("+st.ClientID+")", b.String()+indentJSON(data), width, height)
 }
 
+// openText shows text (an error) wrapped to the width.
+func (d detailView) openText(title, text string, width, height int) detailView {
+	return d.open(title, text, width, height)
+}
+
+// open shows content wrapped to the width, long tokens (a kid, a JWK's n)
+// broken rather than cut, so that all of it can be read and copied.
 func (d detailView) open(title, content string, width, height int) detailView {
+	content = ansi.Wrap(content, max(10, width), "")
 	d.title = title
 	d.vp.SetWidth(width)
 	d.vp.SetHeight(max(3, height-1))

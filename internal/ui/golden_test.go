@@ -17,7 +17,7 @@ func goldenRun(t *testing.T, b *fakeBackend, hasAdmin bool, width, height int, k
 	m := newTestModel(b, hasAdmin)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, height),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("refreshed")) },
+	teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("bff-orders")) },
 		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 	for _, k := range keys {
 		tm.Send(keyPress(k))

@@ -12,6 +12,7 @@ type KeyMap struct {
 	Refresh   key.Binding
 	Details   key.Binding
 	Metadata  key.Binding
+	Error     key.Binding // the last error, whole
 	Help      key.Binding
 	Quit      key.Binding
 	Cancel    key.Binding
@@ -32,6 +33,7 @@ func DefaultKeyMap() KeyMap {
 		Refresh:   key.NewBinding(key.WithKeys("s", "ctrl+r"), key.WithHelp("s", "refresh")),
 		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "key details")),
 		Metadata:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "metadata")),
+		Error:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "last error, whole")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
@@ -49,7 +51,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` view.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Details, k.Metadata},
+		{k.Up, k.Down, k.Details, k.Metadata, k.Error},
 		{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr},
 		{k.Refresh, k.Cancel, k.Help, k.Quit},
 	}

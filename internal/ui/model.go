@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -32,7 +33,14 @@ type Options struct {
 	// characters, for a terminal whose locale is not UTF-8 (LC_ALL=C).
 	ASCII         bool
 	HasAdminToken bool             // BOOTSTRAP_ADMIN_TOKEN is configured; otherwise R asks for it
-	Now           func() time.Time // clock for "refreshed at"
+	Now           func() time.Time // clock for "read at"
+	// Log receives every error the screen shows, whole (DCRCTL_LOG_FILE).
+	Log *slog.Logger
+	// AutoRefresh re-reads the client this often while idle; 0 is off.
+	AutoRefresh time.Duration
+	// Tick is the timer behind message expiry and auto-refresh (tea.Tick;
+	// tests replace it with one that never fires, or fires at once).
+	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
 
 // mode is which screen or dialog has the keyboard.
@@ -87,11 +95,10 @@ type Model struct {
 	width, height int
 	mode          mode
 
-	status      *engine.Status
-	refreshedAt time.Time
-	table       table.Model
-	spinner     spinner.Model
-	help        help.Model
+	status  *engine.Status
+	table   table.Model
+	spinner spinner.Model
+	help    help.Model
 
 	busy   string // what is in flight, "" when idle
 	cancel context.CancelFunc
@@ -102,8 +109,17 @@ type Model struct {
 	background map[int]string
 	work       *inFlight // every request running, for Wait
 
-	message string // last outcome
-	errText string // last error, with its remedy
+	message    string // last outcome; cleared after messageTTL
+	messageSeq int    // which message a clearMessageMsg is for
+	errText    string // last error, with its remedy (whole; cut on screen, e shows it)
+
+	// lastRead is when a refresh last reached the IdP; lastAttempt when one
+	// last tried. They differ while the IdP is down: the data is stale.
+	lastRead, lastAttempt time.Time
+
+	log         *slog.Logger
+	autoRefresh time.Duration
+	tick        func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 
 	hasAdminToken bool
 	adminToken    string // typed at the prompt; kept in memory for this session only
@@ -119,6 +135,9 @@ type Model struct {
 func New(backend Backend, opts Options) Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Tick == nil {
+		opts.Tick = tea.Tick
 	}
 	styles := NewStyles(opts.ASCII)
 	t := table.New(table.WithFocused(true), table.WithStyles(styles.Table))
@@ -136,7 +155,15 @@ func New(backend Backend, opts Options) Model {
 		hasAdminToken: opts.HasAdminToken,
 		background:    map[int]string{},
 		work:          newInFlight(),
+		log:           opts.Log,
+		autoRefresh:   opts.AutoRefresh,
+		tick:          opts.Tick,
 	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	m.help.ShortSeparator = styles.Glyphs.Bullet
+	m.help.Ellipsis = styles.Glyphs.Ellipsis
 	m.prompt = newPromptDialog(styles)
 	m.confirm = newConfirmDialog(styles)
 	m.detail = newDetailView(styles)
@@ -145,8 +172,38 @@ func New(backend Backend, opts Options) Model {
 	return m
 }
 
-// Init runs the first status read (with its spinner).
-func (m Model) Init() tea.Cmd { return m.initCmd }
+// Init runs the first status read (with its spinner), and the
+// auto-refresh clock when it is on.
+func (m Model) Init() tea.Cmd { return tea.Batch(m.initCmd, m.autoRefreshTick()) }
+
+// messageTTL is how long an outcome stays on the status line.
+const messageTTL = 8 * time.Second
+
+type (
+	clearMessageMsg struct{ seq int }
+	autoRefreshMsg  struct{}
+)
+
+// say shows an outcome for messageTTL.
+func (m *Model) say(text string) tea.Cmd {
+	m.message = text
+	m.messageSeq++
+	seq := m.messageSeq
+	return m.tick(messageTTL, func(time.Time) tea.Msg { return clearMessageMsg{seq: seq} })
+}
+
+// fail shows an error (whole in the log and behind e) until the next action.
+func (m *Model) fail(err error) {
+	m.errText = friendly(err)
+	m.log.Error("tui", "err", m.errText)
+}
+
+func (m Model) autoRefreshTick() tea.Cmd {
+	if m.autoRefresh <= 0 {
+		return nil
+	}
+	return m.tick(m.autoRefresh, func(time.Time) tea.Msg { return autoRefreshMsg{} })
+}
 
 // Wait blocks until every request the model started has ended: after the
 // program quits, so that a request that may rotate the RAT is answered and
@@ -166,6 +223,25 @@ func (m Model) track(fn func() tea.Msg) tea.Cmd {
 	}
 }
 
+// showStatus takes a status read. The IdP counts as read unless it could
+// not be reached (or was not asked): then the data is kept, marked stale,
+// and why and when dcrctl gave up is shown.
+func (m *Model) showStatus(st *engine.Status) {
+	now := m.now()
+	m.status, m.lastAttempt = st, now
+	switch st.RAT.Health {
+	case engine.RATUnreachable, engine.RATUnchecked:
+		m.errText = fmt.Sprintf("IdP not reached; gave up at %s: %s", now.Format("15:04:05"), st.RAT.Error)
+		if st.RAT.Next != "" {
+			m.errText += " — next: " + st.RAT.Next
+		}
+		m.log.Error("tui", "err", m.errText)
+	default:
+		m.lastRead = now
+	}
+	m.resize()
+}
+
 // landedInBackground handles a reply to a request esc stopped waiting for.
 func (m *Model) landedInBackground(id int, what string, err error) bool {
 	name, ok := m.background[id]
@@ -174,7 +250,7 @@ func (m *Model) landedInBackground(id int, what string, err error) bool {
 	}
 	delete(m.background, id)
 	if err != nil {
-		m.errText = fmt.Sprintf("%s finished in the background: %s", name, friendly(err))
+		m.fail(fmt.Errorf("%s finished in the background: %w", name, err))
 	} else {
 		m.message = fmt.Sprintf("%s finished in the background: %s (saved)", name, what)
 	}
@@ -209,7 +285,7 @@ func (m *Model) settle(id int, err error) bool {
 	}
 	m.finishRequest()
 	if err != nil {
-		m.errText = friendly(err)
+		m.fail(err)
 		return false
 	}
 	return true
@@ -258,15 +334,26 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
 		return m, cmd
+	case clearMessageMsg:
+		if msg.seq == m.messageSeq {
+			m.message = ""
+		}
+		return m, nil
+	case autoRefreshMsg:
+		if m.busy == "" && m.mode == modeBrowse {
+			next, cmd := m.refresh()
+			return next, tea.Batch(cmd, m.autoRefreshTick())
+		}
+		return m, m.autoRefreshTick()
 	case statusMsg:
 		if m.landedInBackground(msg.id, "refreshed", msg.err) && msg.err == nil {
-			m.status, m.refreshedAt = msg.status, m.now()
-			m.resize()
+			m.showStatus(msg.status)
 			return m, nil
 		}
 		if m.settle(msg.id, msg.err) {
-			m.status, m.refreshedAt = msg.status, m.now()
-			m.resize()
+			m.showStatus(msg.status)
+		} else if msg.id == m.reqID || msg.err != nil {
+			m.lastAttempt = m.now()
 		}
 		return m, nil
 	case planMsg:
@@ -306,11 +393,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			next.notice = "The client changed since the plan you confirmed (" + strings.Join(stale.Differences, "; ") + "). Nothing was applied. This is the plan now:"
 			return m.plan(next)
 		}
+		var cmd tea.Cmd
 		if m.settle(msg.id, msg.err) {
-			m.message = fmt.Sprintf("%s: %s", msg.action.name, msg.report.Outcome)
+			cmd = m.say(fmt.Sprintf("%s: %s", msg.action.name, msg.report.Outcome))
+		} else if engine.AdminTokenRejected(msg.err) {
+			// A wrong admin token typed at R is not kept for the next R.
+			m.adminToken = ""
 		}
-		return m.refresh() // after a failure too: the IdP may have changed
+		next, refresh := m.refresh() // after a failure too: the IdP may have changed
+		return next, tea.Batch(cmd, refresh)
 	case tea.KeyPressMsg:
+		if m.mode == modeBrowse && m.errText != "" && key.Matches(msg, m.keys.Error) {
+			m.detail = m.detail.openText("Last error", m.errText, m.width, m.bodyHeight())
+			m.mode = modeDetail
+			return m, nil
+		}
 		if key.Matches(msg, m.keys.Quit) && (msg.String() == "ctrl+c" || m.mode == modeBrowse) {
 			m.finishRequest()
 			return m, tea.Quit
@@ -349,6 +446,7 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.Up, m.keys.Down) {
 		var cmd tea.Cmd
 		m.table, cmd = m.table.Update(msg)
+		m.resize() // the selection marker follows the cursor
 		return m, cmd
 	}
 	if key.Matches(msg, m.keys.Details) {
@@ -377,6 +475,9 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Refresh):
 		m.errText = ""
 		return m.refresh()
+	case key.Matches(msg, m.keys.Rotate) && !m.registered():
+		// Nothing to rotate yet: offer what bootstrap would do.
+		return m.plan(action{name: "register", opts: engine.Options{}})
 	case key.Matches(msg, m.keys.Rotate):
 		return m.plan(action{name: "rotate", opts: engine.Options{Rotate: true, AdminToken: m.adminToken}})
 	case key.Matches(msg, m.keys.Retire):
@@ -385,6 +486,8 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m.plan(action{name: "retire " + k.KID, opts: engine.Options{Retire: k.KID, AdminToken: m.adminToken}})
+	case key.Matches(msg, m.keys.RenewRAT) && !m.registered():
+		return m, m.say("nothing to renew: no client is registered (r registers one)")
 	case key.Matches(msg, m.keys.RenewRAT):
 		if !m.hasAdminToken && m.adminToken == "" {
 			m.prompt = m.prompt.open("Bootstrap admin token", "Renewing the registration access token needs the bootstrap admin token. It is used for this session only: never shown, logged or saved.")
@@ -401,6 +504,9 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// registered reports whether the state holds a client (as last read).
+func (m Model) registered() bool { return m.status != nil && m.status.ClientID != "" }
 
 func (m Model) renewAction() action {
 	return action{name: "renew RAT", opts: engine.Options{RenewRAT: true, AdminToken: m.adminToken}}
@@ -472,19 +578,17 @@ func friendly(err error) string {
 	return err.Error()
 }
 
-// headerHeight and the rest are the fixed parts around the table.
-const headerHeight = 4
-
+// bodyHeight is what the header (4 lines and a blank, or 1 when compact),
+// the two status lines and the help bar leave for the body.
 func (m Model) bodyHeight() int {
-	helpHeight := 1
-	if m.help.ShowAll {
-		helpHeight = 4
+	fixed := 4 + 1 + 2 + 1
+	switch {
+	case m.compact():
+		fixed = 1 + 2
+	case m.help.ShowAll:
+		fixed += 3
 	}
-	h := m.height - headerHeight - 1 /* blank */ - 2 /* status lines */ - helpHeight
-	if h < 3 {
-		h = 3
-	}
-	return h
+	return max(3, m.height-fixed)
 }
 
 // narrowWidth is below which USE and CREATED give their room to KID and STATE.
@@ -493,10 +597,16 @@ const narrowWidth = 70
 // resize fits the table to the screen: KID takes what the others leave.
 func (m *Model) resize() {
 	m.help.SetWidth(m.width)
+	// The client_id field scrolls inside the dialog (border, padding and
+	// its prompt take 16 columns) instead of pushing it off the screen.
+	m.confirm.input.SetWidth(max(8, m.width-16))
 	narrow := m.width < narrowWidth
 	var rows []table.Row
+	// The cursor stays on its row (the table reports -1 while it is empty).
+	cursor := 0
 	if m.status != nil {
-		rows = keyRows(m.status, m.styles, narrow)
+		cursor = min(max(m.table.Cursor(), 0), max(len(m.status.Keys)-1, 0))
+		rows = keyRows(m.status, m.styles, narrow, cursor)
 	}
 	stateWidth := len("STATE")
 	for _, row := range rows {
@@ -515,22 +625,36 @@ func (m *Model) resize() {
 	for _, c := range cols[1:] {
 		used += c.Width + 2 // cell padding
 	}
-	cols[0].Width = max(8, m.width-used)
-	// Columns and rows change together (a row must match the columns); the
-	// cursor stays on its row.
-	cursor := m.table.Cursor()
+	// KID takes the room left, but no more than the longest kid needs: on a
+	// wide terminal STATE stays next to the data, not at column 386.
+	kidWidth := len("KID") + 2
+	for _, row := range rows {
+		kidWidth = max(kidWidth, ansi.StringWidth(row[0]))
+	}
+	cols[0].Width = max(8, min(m.width-used, kidWidth))
+	for _, row := range rows {
+		// Cut here, with the locale's ellipsis, before the table would.
+		row[0] = ansi.Truncate(row[0], cols[0].Width, m.styles.Glyphs.Ellipsis)
+	}
+	// Columns and rows change together (a row must match the columns).
 	m.table.SetRows(nil)
 	m.table.SetColumns(cols)
 	m.table.SetRows(rows)
-	m.table.SetCursor(min(max(cursor, 0), max(len(rows)-1, 0)))
+	m.table.SetCursor(cursor)
 	m.table.SetWidth(m.width)
 	m.table.SetHeight(m.bodyHeight())
 }
 
 // keyRows are the table rows, newest first as the engine orders the keys.
-func keyRows(st *engine.Status, s Styles, narrow bool) []table.Row {
+// The selected row carries a marker, so that it shows without colour
+// (NO_COLOR, TERM=dumb: the reverse video of the table's style is gone).
+func keyRows(st *engine.Status, s Styles, narrow bool, cursor int) []table.Row {
 	rows := make([]table.Row, 0, len(st.Keys))
-	for _, k := range st.Keys {
+	for i, k := range st.Keys {
+		kid := "  " + k.KID
+		if i == cursor {
+			kid = s.Glyphs.Marker + " " + k.KID
+		}
 		age, retires := "?", "-"
 		if k.CreatedAt != nil {
 			age = fmt.Sprintf("%dd", *k.AgeDays)
@@ -540,10 +664,10 @@ func keyRows(st *engine.Status, s Styles, narrow bool) []table.Row {
 		}
 		state := s.StateStyle(k.States).Render(strings.Join(k.States, ","))
 		if narrow {
-			rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), age, state})
+			rows = append(rows, table.Row{kid, or(k.Alg, "-"), age, state})
 			continue
 		}
-		rows = append(rows, table.Row{k.KID, or(k.Alg, "-"), or(k.Use, "-"), age, retires, state})
+		rows = append(rows, table.Row{kid, or(k.Alg, "-"), or(k.Use, "-"), age, retires, state})
 	}
 	return rows
 }

@@ -16,8 +16,11 @@ import (
 )
 
 func newTestModel(b *fakeBackend, hasAdmin bool) Model {
-	return New(b, Options{HasAdminToken: hasAdmin, Now: func() time.Time { return fixedNow }})
+	return New(b, Options{HasAdminToken: hasAdmin, Now: func() time.Time { return fixedNow }, Tick: neverTick})
 }
+
+// neverTick is a timer that does not fire: messages stay, nothing refreshes.
+func neverTick(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 
 // screen is what the model draws, without colour codes.
 func screen(m Model) string { return ansi.Strip(m.View().Content) }
@@ -91,7 +94,7 @@ func loaded(t testing.TB, b *fakeBackend, hasAdmin bool) Model {
 func TestLoadShowsClientAndKeys(t *testing.T) {
 	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
 	view := screen(m)
-	for _, want := range []string{"bff-orders", "private_key_jwt", "valid", "sha256:1a2b3c4d", "k-2026-11", "k-2026-10", "active", "published", "33d", "refreshed 09:30:00"} {
+	for _, want := range []string{"bff-orders", "private_key_jwt", "valid", "sha256:1a2b3c4d", "k-2026-11", "k-2026-10", "active", "published", "33d", "read 09:30:00"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}

@@ -15,15 +15,30 @@ type Styles struct {
 	OK, Warn, Error          lipgloss.Style
 	Dialog, DialogTitle      lipgloss.Style
 	Table                    table.Styles
+	Glyphs                   Glyphs
 	state                    map[string]lipgloss.Style
 }
+
+// Glyphs are the non-letter characters the TUI draws, in ASCII for a
+// terminal whose locale is not UTF-8 (they would show as garbage there).
+type Glyphs struct {
+	Marker   string // before the selected row: visible without colour (NO_COLOR, TERM=dumb)
+	Ellipsis string // a cut
+	Dot      string // between header items
+	Bullet   string // between help items
+}
+
+var (
+	unicodeGlyphs = Glyphs{Marker: "▸", Ellipsis: "…", Dot: "·", Bullet: " • "}
+	asciiGlyphs   = Glyphs{Marker: ">", Ellipsis: "...", Dot: "-", Bullet: " | "}
+)
 
 // NewStyles builds the theme; ascii draws boxes with ASCII characters (for
 // a terminal whose locale is not UTF-8).
 func NewStyles(ascii bool) Styles {
-	border := lipgloss.RoundedBorder()
+	border, rule, glyphs := lipgloss.RoundedBorder(), lipgloss.NormalBorder(), unicodeGlyphs
 	if ascii {
-		border = lipgloss.ASCIIBorder()
+		border, rule, glyphs = lipgloss.ASCIIBorder(), lipgloss.ASCIIBorder(), asciiGlyphs
 	}
 	green, yellow, red, blue, grey := lipgloss.Color("2"), lipgloss.Color("3"), lipgloss.Color("1"), lipgloss.Color("4"), lipgloss.Color("8")
 	s := Styles{
@@ -37,10 +52,11 @@ func NewStyles(ascii bool) Styles {
 		Dialog:      lipgloss.NewStyle().Border(border).Padding(0, 1),
 		DialogTitle: lipgloss.NewStyle().Bold(true),
 		Table: table.Styles{
-			Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1).BorderStyle(lipgloss.NormalBorder()).BorderBottom(true),
+			Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1).BorderStyle(rule).BorderBottom(true),
 			Cell:     lipgloss.NewStyle().Padding(0, 1),
 			Selected: lipgloss.NewStyle().Reverse(true),
 		},
+		Glyphs: glyphs,
 	}
 	s.state = map[string]lipgloss.Style{
 		keys.StateActive:     s.OK,

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -17,11 +18,19 @@ func (m Model) View() tea.View {
 	return v
 }
 
+// compactHeight is below which the header shrinks to one line and the help
+// bar goes, so that the header never scrolls away on a small screen.
+const compactHeight = 12
+
+func (m Model) compact() bool { return m.height < compactHeight }
+
 // render draws the screen: header, body (table, dialog or detail), status, help.
 func (m Model) render() string {
 	var b strings.Builder
 	b.WriteString(m.header())
-	b.WriteString("\n")
+	if !m.compact() {
+		b.WriteString("\n")
+	}
 	var body string
 	switch m.mode {
 	case modeConfirm:
@@ -33,23 +42,29 @@ func (m Model) render() string {
 	default:
 		body = m.table.View()
 	}
-	// The body never pushes the status and help lines off a small screen.
-	b.WriteString(clipLines(body, m.bodyHeight()+2))
+	// The body never pushes the status and help lines off the screen.
+	b.WriteString(clipLines(body, m.bodyHeight()))
 	b.WriteString("\n")
 	b.WriteString(m.statusLine())
-	b.WriteString("\n")
-	b.WriteString(m.help.View(m.keys))
+	if !m.compact() {
+		b.WriteString("\n")
+		b.WriteString(m.help.View(m.keys))
+	}
 	return b.String()
 }
 
+// header is four lines (one when compact): where, the client, the RAT, the keys.
 func (m Model) header() string {
-	s := m.styles
+	s, g := m.styles, m.styles.Glyphs
 	line := func(label, value string) string {
-		return s.Label.Render(fmt.Sprintf("%-8s", label)) + " " + ansi.Truncate(value, max(1, m.width-9), "…") + "\n"
+		return s.Label.Render(fmt.Sprintf("%-8s", label)) + " " + ansi.Truncate(value, max(1, m.width-9), g.Ellipsis) + "\n"
 	}
 	st := m.status
 	if st == nil {
-		return s.Title.Render("dcrctl") + "\n" + line("client", "…") + line("RAT", "…") + line("keys", "…")
+		if m.compact() {
+			return s.Title.Render("dcrctl") + " " + g.Ellipsis + "\n"
+		}
+		return s.Title.Render("dcrctl") + "\n" + line("client", g.Ellipsis) + line("RAT", g.Ellipsis) + line("keys", g.Ellipsis)
 	}
 	rat := st.RAT.Health
 	switch st.RAT.Health {
@@ -66,28 +81,63 @@ func (m Model) header() string {
 	if st.RAT.Fingerprint != "" {
 		rat += " " + s.Dim.Render(st.RAT.Fingerprint)
 	}
-	title := s.Title.Render("dcrctl") + " " + s.Dim.Render("· "+st.IdP+" · refreshed "+m.refreshedAt.Format("15:04:05"))
-	return ansi.Truncate(title, m.width, "…") + "\n" +
-		line("client", or(st.ClientID, "(not registered)")+"  "+s.Dim.Render(or(st.AuthMethod, "-"))) +
+	title := s.Title.Render("dcrctl") + " " + s.Dim.Render(g.Dot+" "+st.IdP+" "+g.Dot+" ") + m.freshness()
+	if m.compact() {
+		return ansi.Truncate(title+" "+s.Dim.Render(g.Dot)+" RAT "+rat, m.width, g.Ellipsis) + "\n"
+	}
+	return ansi.Truncate(title, m.width, g.Ellipsis) + "\n" +
+		line("client", or(st.ClientID, "(not registered)")+"  "+s.Dim.Render(or(st.AuthMethod, "-"))+driftNote(st, s)) +
 		line("RAT", rat) +
 		line("keys", keysLine(st, s))
+}
+
+// freshness says when the IdP was last read. A refresh that could not read
+// it does not move that time: the data is marked stale, with its age, and
+// the failed attempt is named.
+func (m Model) freshness() string {
+	s := m.styles
+	switch {
+	case m.lastRead.IsZero() && m.lastAttempt.IsZero():
+		return s.Dim.Render("reading" + s.Glyphs.Ellipsis)
+	case m.lastRead.Equal(m.lastAttempt):
+		return s.Dim.Render("read " + m.lastRead.Format("15:04:05"))
+	case m.lastRead.IsZero():
+		return s.Warn.Render("IdP not reached at " + m.lastAttempt.Format("15:04:05"))
+	}
+	age := m.now().Sub(m.lastRead).Round(time.Second)
+	return s.Warn.Render(fmt.Sprintf("STALE %s (read %s) %s IdP not reached %s", age, m.lastRead.Format("15:04"), s.Glyphs.Dot, m.lastAttempt.Format("15:04")))
+}
+
+// driftNote names the members that drifted from the configuration (m shows
+// both values).
+func driftNote(st *engine.Status, s Styles) string {
+	if len(st.Drift) == 0 {
+		return ""
+	}
+	members := make([]string, len(st.Drift))
+	for i, d := range st.Drift {
+		members[i] = d.Member
+	}
+	return "  " + s.Warn.Render("drift: "+strings.Join(members, ", ")+" (m)")
 }
 
 // keysLine summarises the keys; when the IdP was not read it says that the
 // keys shown are as last seen, and when.
 func keysLine(st *engine.Status, s Styles) string {
-	out := fmt.Sprintf("%d · rotate after %dd · retire after %dd · active %s", len(st.Keys), st.RotateAfterDays, st.RetireAfterDays, or(st.ActiveKID, "-"))
+	d := s.Glyphs.Dot
+	out := fmt.Sprintf("%d %s rotate after %dd %s retire after %dd %s active %s", len(st.Keys), d, st.RotateAfterDays, d, st.RetireAfterDays, d, or(st.ActiveKID, "-"))
 	if !st.JWKSCurrent && st.ClientID != "" {
 		seen := "never read"
 		if st.JWKSSeenAt != nil {
 			seen = "as last seen " + st.JWKSSeenAt.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		out = s.Warn.Render("IdP not read: keys "+seen) + " · " + out
+		out = s.Warn.Render("IdP not read: keys "+seen) + " " + d + " " + out
 	}
 	return out
 }
 
-// statusLine is two lines: what is happening or happened, and any error.
+// statusLine is two lines: what is happening or happened, and any error
+// (cut to the width; `e` shows it whole).
 func (m Model) statusLine() string {
 	s := m.styles
 	first := m.message
@@ -97,21 +147,17 @@ func (m Model) statusLine() string {
 	second := ""
 	switch {
 	case m.errText != "":
-		second = s.Error.Render(truncate(m.errText, m.width))
+		second = s.Error.Render(m.truncate(m.errText+" (e: full error)", m.width))
 	case m.busy != "" && m.message != "":
-		second = truncate(m.message, m.width)
+		second = m.truncate(m.message, m.width)
 	case m.status != nil && m.status.RAT.Health == engine.RATRejected:
-		second = s.Error.Render(truncate("registration access token rejected — press R to renew it with the bootstrap admin token, or F to re-register", m.width))
+		second = s.Error.Render(m.truncate("registration access token rejected — press R to renew it with the bootstrap admin token, or F to re-register", m.width))
 	}
-	return truncate(first, m.width) + "\n" + second
+	return m.truncate(first, m.width) + "\n" + second
 }
 
-func truncate(s string, width int) string {
-	r := []rune(s)
-	if width > 1 && len(r) > width {
-		return string(r[:width-1]) + "…"
-	}
-	return s
+func (m Model) truncate(s string, width int) string {
+	return ansi.Truncate(s, max(1, width), m.styles.Glyphs.Ellipsis)
 }
 
 // clipLines keeps the first n lines of s.

@@ -62,7 +62,7 @@ func TestIncidentRunbook(t *testing.T) {
 		c.mustRun(0, "bootstrap")
 		c.revokeRAT()
 		out := c.mustRun(0, "status").Stdout
-		for _, want := range []string{"rejected (HTTP 401)", "next: renew it: BOOTSTRAP_ADMIN_TOKEN=… dcrctl rat renew", "dcrctl register --force"} {
+		for _, want := range []string{"rejected (HTTP 401)", "next: renew it: dcrctl rat renew (it asks for the bootstrap admin token", "dcrctl register --force"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}

@@ -296,3 +296,72 @@ func TestDeclinedPromptInTmux(t *testing.T) {
 		t.Error("a declined plan changed the client")
 	}
 }
+
+// Keys typed in one burst are each handled; the selection shows without
+// colour; under LC_ALL=C nothing but ASCII is drawn; e shows the last error
+// whole. In a real terminal.
+func TestTUIBurstKeysPlainAndASCIIInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	c.mustRun(0, "keys", "rotate", "--yes")
+	c.mustRun(0, "keys", "rotate", "--yes") // three keys
+	c.env["NO_COLOR"] = "1"
+	c.env["LC_ALL"] = "C"
+
+	s := startTUI(t, c)
+	s.waitFor(`bff-initial`)
+	s.send("-l", "jj") // one write, two keys: the third row is selected
+	screen := s.waitFor(`(?m)^\s+\S.*RS256.*\n\s+\S.*RS256.*\n\s+> \S.*RS256`)
+	c.outputs = append(c.outputs, screen)
+	for i, r := range screen {
+		if r > 127 {
+			t.Fatalf("non-ASCII %q at %d under LC_ALL=C:\n%s", r, i, screen)
+		}
+	}
+	s.send("r")
+	screen = s.waitFor(`Plan: rotate`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "+---") {
+		t.Errorf("the plan box is not drawn in ASCII:\n%s", screen)
+	}
+	s.send("n")
+
+	// The IdP goes away: the refresh fails, the data is marked stale, and e
+	// shows the whole error.
+	idp.Stop()
+	s.send("s")
+	screen = s.waitFor(`STALE`)
+	c.outputs = append(c.outputs, screen)
+	s.send("e")
+	screen = s.waitFor(`Last error`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(strings.ReplaceAll(screen, "\n", ""), "gave up at") {
+		t.Errorf("full error view:\n%s", screen)
+	}
+	s.send("q", "q")
+}
+
+// rat renew on a terminal without BOOTSTRAP_ADMIN_TOKEN asks for the token in
+// a masked prompt: what is typed never shows.
+func TestRenewAsksForTheAdminTokenMaskedInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	c.revokeRAT()
+
+	s := startPrompt(t, c, "rat", "renew")
+	c.outputs = append(c.outputs, s.waitFor(`bootstrap admin token \(not shown\):`))
+	s.send("-l", testenv.AdminToken)
+	s.send("Enter")
+	c.outputs = append(c.outputs, s.waitFor(`apply this plan\? \[y/N\]`))
+	s.send("y", "Enter")
+	screen := s.waitFor(`exit=\d+`)
+	c.outputs = append(c.outputs, screen) // checked for the token at cleanup
+	if !strings.Contains(screen, "exit=0") {
+		t.Fatalf("rat renew with a typed token:\n%s", screen)
+	}
+	if h := ratHealth(t, c); h != "valid" {
+		t.Errorf("after the renewal: %s", h)
+	}
+}
