@@ -45,7 +45,7 @@ func (a *App) bootstrapCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			report, runErr := e.Bootstrap(cmd.Context(), engine.Options{DryRun: dryRun, Force: force})
+			report, runErr := e.Bootstrap(cmd.Context(), engine.Options{DryRun: dryRun, Force: force, Command: "bootstrap"})
 			a.completed(report)
 			if report != nil && (dryRun || runErr == nil) {
 				if err := a.print(output, report, report.String()); err != nil {

@@ -108,7 +108,9 @@ func (a *App) mutationCmd(use, short string, args cobra.PositionalArgs, options 
 		Short: short,
 		Args:  args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.mutate(cmd, &m, options(args))
+			opts := options(args)
+			opts.Command = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			return a.mutate(cmd, &m, opts)
 		},
 	}
 	m.flags(cmd)

@@ -102,7 +102,8 @@ func (a *App) applyCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.Stderr, "applying the plan of `dcrctl %s` made at %s:\n%s", pf.Command, pf.CreatedAt.Format(time.RFC3339), pf.Plan.String())
 			o := pf.Options
-			return a.apply(cmd, output, engine.Options{Rotate: o.Rotate, Retire: o.Retire, RenewRAT: o.RenewRAT, Force: o.Force, Expect: pf.Plan.Basis})
+			return a.apply(cmd, output, engine.Options{Rotate: o.Rotate, Retire: o.Retire, RenewRAT: o.RenewRAT, Force: o.Force, Expect: pf.Plan.Basis,
+				Command: "apply " + args[0] + " (" + pf.Command + ")"})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/secret"
 )
@@ -62,6 +63,7 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "audit_log", Env: []string{"DCRCTL_AUDIT_LOG"}, Help: "the audit trail of applied changes, one JSON line each (default: beside the state file, STATE.audit.jsonl)"},
 	{Key: "tui_refresh", Env: []string{"DCRCTL_TUI_REFRESH"}, Help: "TUI auto-refresh interval; 0 is off (default: 60s where the preset keeps the RAT on a read, off where a read may rotate it)"},
 	{Key: "ca_file", Env: []string{"DCRCTL_CA_FILE"}, Help: "extra CA bundle (PEM) for the IdP"},
 	{Key: "trusted_hosts", Env: []string{"DCRCTL_TRUSTED_HOSTS"}, Help: "extra hosts (host or host:port) the RAT may be sent to besides the IdP's"},
@@ -110,6 +112,7 @@ type Config struct {
 	RetryDeadline time.Duration
 	LockTimeout   time.Duration
 	TUIRefresh    time.Duration // 0: off
+	AuditLog      string        // "" = beside the state file
 	CAFile        string
 	TrustedHosts  []string
 
@@ -306,6 +309,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		RetryDeadline:        r.duration("retry_deadline"),
 		LockTimeout:          r.duration("lock_timeout"),
 		TUIRefresh:           r.optionalDuration("tui_refresh", -1),
+		AuditLog:             r.str("audit_log"),
 		CAFile:               r.str("ca_file"),
 		TrustedHosts:         SplitList(r.str("trusted_hosts")),
 		IATTokenURL:          r.url("iat_token_url", false),
@@ -364,6 +368,18 @@ func (c *Config) RequireLocal() error {
 		return &Error{Name: nameOf("idp_base_url"), Problem: "is required unless DCRCTL_REGISTRATION_ENDPOINT is set"}
 	}
 	return nil
+}
+
+// AuditPath is the audit trail: DCRCTL_AUDIT_LOG, else beside the state
+// file (beside the file a symlinked state names, which is writable).
+func (c *Config) AuditPath() string {
+	if c.AuditLog != "" {
+		return c.AuditLog
+	}
+	if target, err := atomicfile.Resolve(c.StatePath); err == nil {
+		return target + ".audit.jsonl"
+	}
+	return c.StatePath + ".audit.jsonl"
 }
 
 // HasIATSource reports whether a registration can get an initial access token.

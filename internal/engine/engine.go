@@ -22,6 +22,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/dcrctl/dcrctl/internal/atomicfile"
+	"github.com/dcrctl/dcrctl/internal/audit"
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
@@ -54,6 +55,10 @@ type Options struct {
 	// Expect is the basis of the plan being applied: when the client is
 	// no longer what the plan saw, nothing is sent (StalePlanError).
 	Expect *Basis
+
+	// Command names what asked for the change, for the audit trail
+	// ("bootstrap", "keys rotate", "tui: rotate").
+	Command string
 
 	readOnly bool // status: never generate a key, never require an IAT
 }
@@ -174,6 +179,16 @@ func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 	})
 }
 
+// History is the audit trail's last n entries (all when n <= 0), oldest
+// first. It reads the file alone: no lock, no request.
+func (e *Engine) History(n int) ([]audit.Entry, error) {
+	entries, skipped, err := audit.Read(e.Cfg.AuditPath(), n)
+	if skipped > 0 {
+		e.Log.Warn("audit trail lines that are not entries were skipped", "file", e.Cfg.AuditPath(), "lines", skipped)
+	}
+	return entries, err
+}
+
 // withRun validates, locks the state, loads state and keys, and runs fn.
 func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Context, *run) error) (*Report, error) {
 	cfg := e.Cfg
@@ -230,15 +245,49 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	if err := r.loadKeys(); err != nil {
 		return nil, err
 	}
+	before := snapshot(r.st)
 	err = fn(ctx, r)
 	r.report.ClientID = r.st.ClientID
 	r.report.ActiveKID = r.st.ActiveKID
+	r.audit(before, err)
 	// The RAT as the next run will find it (a read may have rotated it).
 	if r.st.RegistrationAccessToken != "" && r.st.ClientID == r.basis.ClientID {
 		r.basis.RAT = secret.Fingerprint(r.st.RegistrationAccessToken)
 	}
 	r.report.Basis = &r.basis
 	return r.report, err
+}
+
+func snapshot(st *state.State) audit.Snapshot {
+	s := audit.Snapshot{ClientID: st.ClientID, ActiveKID: st.ActiveKID}
+	if st.RegistrationAccessToken != "" {
+		s.RAT = secret.Fingerprint(st.RegistrationAccessToken)
+	}
+	return s
+}
+
+// audit appends the change this run applied, if any, to the audit trail: a
+// failure there is logged, never fatal (the change is made and saved).
+func (r *run) audit(before audit.Snapshot, runErr error) {
+	after := snapshot(r.st)
+	if r.opts.DryRun || (len(r.report.Steps) == 0 && before == after) {
+		return
+	}
+	e := audit.Entry{Command: firstNonEmpty(r.opts.Command, "dcrctl"), Outcome: r.report.Outcome,
+		Steps: r.report.Steps, Before: before, After: after}
+	if runErr != nil {
+		e.Outcome, e.Error = "failed", r.e.IdP.Redactor.Redact(runErr.Error())
+	}
+	if j := r.report.JWKS; j != nil && runErr == nil {
+		e.KIDsAdded = j.Add
+		for _, d := range j.Drop {
+			e.KIDsDropped = append(e.KIDsDropped, d.KID)
+		}
+	}
+	e.Stamp(r.e.Now())
+	if err := audit.Append(r.cfg.AuditPath(), e); err != nil {
+		r.e.Log.Warn("could not write the audit trail", "err", err)
+	}
 }
 
 // sawRegistration records the read in the basis and, when applying a plan,

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dcrctl/dcrctl/internal/audit"
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
 
@@ -120,4 +121,9 @@ func sampleReport() *engine.Report {
 		Outcome: "updated", ClientID: "bff-orders", ActiveKID: "k-2026-11",
 		Steps: []string{`generate a new RS256 key (rotation requested)`, `promote key "(new key)" to signing key (BFF_JWT_SIGNING_KEY, active_kid)`},
 	}
+}
+
+func (f *fakeBackend) History(n int) ([]audit.Entry, error) {
+	return []audit.Entry{{Time: fixedNow, Command: "tui: rotate", Outcome: "updated", User: "ops", Host: "bastion",
+		Steps: []string{`publish key "k-2026-12"`}, Before: audit.Snapshot{RAT: "sha256:aaaa"}, After: audit.Snapshot{RAT: "sha256:bbbb"}}}, nil
 }

@@ -13,6 +13,7 @@ type KeyMap struct {
 	Details   key.Binding
 	Metadata  key.Binding
 	Error     key.Binding // the last error, whole
+	History   key.Binding // the audit trail
 	Help      key.Binding
 	Quit      key.Binding
 	Cancel    key.Binding
@@ -34,6 +35,7 @@ func DefaultKeyMap() KeyMap {
 		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "key details")),
 		Metadata:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "metadata")),
 		Error:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "last error, whole")),
+		History:   key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
@@ -51,7 +53,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` view.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Details, k.Metadata, k.Error},
+		{k.Up, k.Down, k.Details, k.Metadata, k.Error, k.History},
 		{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr},
 		{k.Refresh, k.Cancel, k.Help, k.Quit},
 	}

@@ -18,6 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dcrctl/dcrctl/internal/audit"
 	"github.com/dcrctl/dcrctl/internal/engine"
 )
 
@@ -25,6 +26,12 @@ import (
 type Backend interface {
 	Status(ctx context.Context) (*engine.Status, error)
 	Bootstrap(ctx context.Context, opts engine.Options) (*engine.Report, error)
+}
+
+// Historian is a Backend that also keeps the audit trail (the engine
+// does); the TUI shows it on h.
+type Historian interface {
+	History(n int) ([]audit.Entry, error)
 }
 
 // Options configure the model.
@@ -314,6 +321,7 @@ func (m Model) plan(a action) (Model, tea.Cmd) {
 func (m Model) apply(a action) (Model, tea.Cmd) {
 	ctx, id := m.startRequest("applying: " + a.name)
 	backend, opts := m.backend, a.opts
+	opts.Command = "tui: " + a.name
 	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
 		return appliedMsg{id: id, action: a, report: report, err: err}
@@ -456,6 +464,21 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if key.Matches(msg, m.keys.History) {
+		h, ok := m.backend.(Historian)
+		if !ok {
+			return m, nil
+		}
+		entries, err := h.History(50)
+		if err != nil {
+			m.fail(err)
+			return m, nil
+		}
+		m.detail = m.detail.openText("History (audit trail, newest last)", historyText(entries), m.width, m.bodyHeight())
+		m.detail.vp.GotoBottom()
+		m.mode = modeDetail
+		return m, nil
+	}
 	if key.Matches(msg, m.keys.Metadata) {
 		if m.status != nil && m.status.Metadata != nil {
 			m.detail = m.detail.openMetadata(m.status, m.width, m.bodyHeight())
@@ -503,6 +526,27 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.plan(action{name: "re-register", opts: engine.Options{Force: true, AdminToken: m.adminToken}, confirmText: clientID})
 	}
 	return m, nil
+}
+
+// historyText is the audit trail as the TUI lists it.
+func historyText(entries []audit.Entry) string {
+	if len(entries) == 0 {
+		return "no changes recorded yet"
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s  %s  %s  by %s@%s\n", e.Time.Format("2006-01-02 15:04:05"), e.Command, e.Outcome, e.User, e.Host)
+		for _, step := range e.Steps {
+			fmt.Fprintf(&b, "    - %s\n", step)
+		}
+		if e.Error != "" {
+			fmt.Fprintf(&b, "    error: %s\n", e.Error)
+		}
+		if e.Before.RAT != e.After.RAT {
+			fmt.Fprintf(&b, "    RAT %s -> %s\n", or(e.Before.RAT, "none"), or(e.After.RAT, "none"))
+		}
+	}
+	return b.String()
 }
 
 // registered reports whether the state holds a client (as last read).

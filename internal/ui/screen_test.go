@@ -212,3 +212,15 @@ func TestAutoRefresh(t *testing.T) {
 		t.Error("auto-refresh did not start a read while idle")
 	}
 }
+
+// h shows the audit trail.
+func TestHistoryView(t *testing.T) {
+	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
+	m, _ = press(t, m, "h")
+	s := screen(m)
+	for _, want := range []string{"History", "tui: rotate", "by ops@bastion", `publish key "k-2026-12"`, "RAT sha256:aaaa -> sha256:bbbb"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("history view lacks %q:\n%s", want, s)
+		}
+	}
+}
