@@ -107,7 +107,7 @@ func (a *App) rootCmd() *cobra.Command {
 	for flag, key := range flagKeys {
 		a.viper.BindPFlag(key, pf.Lookup(flag))
 	}
-	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd())
+	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd())
 	argsAreUsage(root)
 	return root
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // NoRegistrationEndpointError: a discovery document exists but lists no
@@ -77,4 +79,20 @@ func (cl *Client) Discover(ctx context.Context, baseURL string) (string, error) 
 		return doc.RegistrationEndpoint, nil
 	}
 	return "", &NoDiscoveryError{Tried: tried}
+}
+
+// ServerDate is the Date header of the IdP's answer to a GET of url (one
+// attempt, no retries): doctor compares it with the local clock.
+func (cl *Client) ServerDate(ctx context.Context, url string) (time.Time, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	resp, err := cl.HTTP.Do(req)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBody))
+	return http.ParseTime(resp.Header.Get("Date"))
 }

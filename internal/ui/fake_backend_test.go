@@ -127,3 +127,11 @@ func (f *fakeBackend) History(n int) ([]audit.Entry, error) {
 	return []audit.Entry{{Time: fixedNow, Command: "tui: rotate", Outcome: "updated", User: "ops", Host: "bastion",
 		Steps: []string{`publish key "k-2026-12"`}, Before: audit.Snapshot{RAT: "sha256:aaaa"}, After: audit.Snapshot{RAT: "sha256:bbbb"}}}, nil
 }
+
+func (f *fakeBackend) Doctor(context.Context) []engine.Check {
+	return []engine.Check{
+		{Name: "configuration", OK: true, Found: "valid"},
+		{Name: "clock against the IdP", Found: "local clock 2m0s from the IdP's Date header", Fix: "synchronise this host's clock (NTP)"},
+		{Name: "registration access token", OK: true, Skipped: true, Found: "not read"},
+	}
+}

@@ -14,6 +14,7 @@ type KeyMap struct {
 	Metadata  key.Binding
 	Error     key.Binding // the last error, whole
 	History   key.Binding // the audit trail
+	Doctor    key.Binding // the doctor's checks
 	Help      key.Binding
 	Quit      key.Binding
 	Cancel    key.Binding
@@ -36,6 +37,7 @@ func DefaultKeyMap() KeyMap {
 		Metadata:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "metadata")),
 		Error:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "last error, whole")),
 		History:   key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history")),
+		Doctor:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "doctor")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
@@ -53,7 +55,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` view.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Details, k.Metadata, k.Error, k.History},
+		{k.Up, k.Down, k.Details, k.Metadata, k.Error, k.History, k.Doctor},
 		{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr},
 		{k.Refresh, k.Cancel, k.Help, k.Quit},
 	}

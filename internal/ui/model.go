@@ -34,6 +34,12 @@ type Historian interface {
 	History(n int) ([]audit.Entry, error)
 }
 
+// Doctor is a Backend that also runs the read-only checks (the engine
+// does); the TUI shows them on d.
+type Doctor interface {
+	Doctor(ctx context.Context) []engine.Check
+}
+
 // Options configure the model.
 type Options struct {
 	// ASCII draws boxes, bullets and the selection marker with ASCII
@@ -83,6 +89,10 @@ type (
 		action action
 		report *engine.Report
 		err    error
+	}
+	doctorMsg struct {
+		id     int
+		checks []engine.Check
 	}
 	appliedMsg struct {
 		id     int
@@ -364,6 +374,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.lastAttempt = m.now()
 		}
 		return m, nil
+	case doctorMsg:
+		if msg.id != m.reqID {
+			return m, nil
+		}
+		m.finishRequest()
+		m.detail = m.detail.openText("Doctor (read-only checks)", checksText(msg.checks, m.styles.Glyphs), m.width, m.bodyHeight())
+		m.mode = modeDetail
+		return m, nil
 	case planMsg:
 		if m.landedInBackground(msg.id, "planned, nothing applied", msg.err) {
 			return m, nil
@@ -488,6 +506,14 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if key.Matches(msg, m.keys.Doctor) && m.busy == "" {
+		d, ok := m.backend.(Doctor)
+		if !ok {
+			return m, nil
+		}
+		ctx, id := m.startRequest("doctor: checking")
+		return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg { return doctorMsg{id: id, checks: d.Doctor(ctx)} }))
+	}
 	if m.busy != "" {
 		if key.Matches(msg, m.keys.Rotate, m.keys.Retire, m.keys.RenewRAT, m.keys.Reregistr, m.keys.Refresh) {
 			m.message = "busy: " + m.busy + " (esc stops waiting)"
@@ -526,6 +552,26 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.plan(action{name: "re-register", opts: engine.Options{Force: true, AdminToken: m.adminToken}, confirmText: clientID})
 	}
 	return m, nil
+}
+
+// checksText lists the doctor's checks with a mark each, and the fix of
+// every failed one.
+func checksText(checks []engine.Check, g Glyphs) string {
+	var b strings.Builder
+	for _, c := range checks {
+		mark := g.OK
+		switch {
+		case c.Skipped:
+			mark = g.Skip
+		case !c.OK:
+			mark = g.Fail
+		}
+		fmt.Fprintf(&b, "%s %s: %s\n", mark, c.Name, c.Found)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(&b, "    fix: %s\n", c.Fix)
+		}
+	}
+	return b.String()
 }
 
 // historyText is the audit trail as the TUI lists it.

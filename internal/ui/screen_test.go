@@ -224,3 +224,16 @@ func TestHistoryView(t *testing.T) {
 		}
 	}
 }
+
+// d runs the doctor's checks and shows each with its mark and fix.
+func TestDoctorView(t *testing.T) {
+	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
+	m, cmd := press(t, m, "d")
+	m = run(t, m, cmd)
+	s := screen(m)
+	for _, want := range []string{"Doctor", "✓ configuration: valid", "✗ clock against the IdP", "fix: synchronise", "– registration access token"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("doctor view lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -22,15 +22,16 @@ type Styles struct {
 // Glyphs are the non-letter characters the TUI draws, in ASCII for a
 // terminal whose locale is not UTF-8 (they would show as garbage there).
 type Glyphs struct {
-	Marker   string // before the selected row: visible without colour (NO_COLOR, TERM=dumb)
-	Ellipsis string // a cut
-	Dot      string // between header items
-	Bullet   string // between help items
+	Marker         string // before the selected row: visible without colour (NO_COLOR, TERM=dumb)
+	Ellipsis       string // a cut
+	Dot            string // between header items
+	Bullet         string // between help items
+	OK, Fail, Skip string // doctor's marks
 }
 
 var (
-	unicodeGlyphs = Glyphs{Marker: "▸", Ellipsis: "…", Dot: "·", Bullet: " • "}
-	asciiGlyphs   = Glyphs{Marker: ">", Ellipsis: "...", Dot: "-", Bullet: " | "}
+	unicodeGlyphs = Glyphs{Marker: "▸", Ellipsis: "…", Dot: "·", Bullet: " • ", OK: "✓", Fail: "✗", Skip: "–"}
+	asciiGlyphs   = Glyphs{Marker: ">", Ellipsis: "...", Dot: "-", Bullet: " | ", OK: "ok", Fail: "FAIL", Skip: "skip"}
 )
 
 // NewStyles builds the theme; ascii draws boxes with ASCII characters (for

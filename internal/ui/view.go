@@ -86,7 +86,7 @@ func (m Model) header() string {
 		return ansi.Truncate(title+" "+s.Dim.Render(g.Dot)+" RAT "+rat, m.width, g.Ellipsis) + "\n"
 	}
 	return ansi.Truncate(title, m.width, g.Ellipsis) + "\n" +
-		line("client", or(st.ClientID, "(not registered)")+"  "+s.Dim.Render(or(st.AuthMethod, "-"))+driftNote(st, s)) +
+		line("client", driftNote(st, s)+or(st.ClientID, "(not registered)")+"  "+s.Dim.Render(or(st.AuthMethod, "-"))) +
 		line("RAT", rat) +
 		line("keys", keysLine(st, s))
 }
@@ -109,7 +109,8 @@ func (m Model) freshness() string {
 }
 
 // driftNote names the members that drifted from the configuration (m shows
-// both values).
+// both values), first on the client line so that a long client_id cannot
+// push it off the screen.
 func driftNote(st *engine.Status, s Styles) string {
 	if len(st.Drift) == 0 {
 		return ""
@@ -118,7 +119,7 @@ func driftNote(st *engine.Status, s Styles) string {
 	for i, d := range st.Drift {
 		members[i] = d.Member
 	}
-	return "  " + s.Warn.Render("drift: "+strings.Join(members, ", ")+" (m)")
+	return s.Warn.Render("drift: "+strings.Join(members, ", ")+" (m)") + "  "
 }
 
 // keysLine summarises the keys; when the IdP was not read it says that the

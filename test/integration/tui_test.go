@@ -365,3 +365,31 @@ func TestRenewAsksForTheAdminTokenMaskedInTmux(t *testing.T) {
 		t.Errorf("after the renewal: %s", h)
 	}
 }
+
+// Drift and the doctor in a real terminal: the client line names the
+// drifted member, m shows both values, d runs the checks.
+func TestTUIDriftAndDoctorInTmux(t *testing.T) {
+	idp := testenv.StartIdP(t, 0)
+	c := newClient(t, idp.URL)
+	c.mustRun(0, "bootstrap")
+	c.env["DCR_REDIRECT_URIS"] = "https://bff.example.test/v2/callback"
+	c.env["LANG"] = "C.UTF-8"
+
+	s := startTUI(t, c)
+	c.outputs = append(c.outputs, s.waitFor(`drift: redirect_uris`))
+	s.send("m")
+	screen := s.waitFor(`DRIFT redirect_uris`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "v2/callback") {
+		t.Errorf("metadata view lacks the configured value:\n%s", screen)
+	}
+	s.send("Escape")
+	s.waitFor(`RETIRES ON`) // back on the table (an ESC followed at once by d reads as alt+d)
+	s.send("d")
+	screen = s.waitFor(`✓ registration access token: valid`)
+	c.outputs = append(c.outputs, screen)
+	if !strings.Contains(screen, "Doctor") || !strings.Contains(screen, "✓ configuration") {
+		t.Errorf("doctor view:\n%s", screen)
+	}
+	s.send("Escape", "q")
+}
