@@ -53,7 +53,7 @@ func (a *App) bootstrapCmd() *cobra.Command {
 				}
 			}
 			if !dryRun {
-				a.pushStatus(cmd.Context(), cfg, runErr == nil)
+				a.reportMetrics(cmd.Context(), cfg, runErr)
 			}
 			if runErr == nil && report != nil {
 				a.log.Info("bootstrap done", "outcome", report.Outcome, "client_id", report.ClientID, "active_kid", report.ActiveKID)
@@ -67,19 +67,29 @@ func (a *App) bootstrapCmd() *cobra.Command {
 	return cmd
 }
 
-// pushStatus reports the outcome to the Pushgateway; its failure is logged,
-// never fatal.
-func (a *App) pushStatus(ctx context.Context, cfg *config.Config, success bool) {
-	if cfg.PushgatewayURL == "" {
+// reportMetrics pushes the outcome to the Pushgateway and writes the
+// textfile (DCRCTL_METRICS_FILE); a failure of either is logged, never fatal.
+func (a *App) reportMetrics(ctx context.Context, cfg *config.Config, runErr error) {
+	if cfg.PushgatewayURL == "" && cfg.MetricsFile == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
 	e, err := a.Engine()
 	if err != nil {
 		return
 	}
-	if err := metrics.PushStatus(ctx, e.IdP.HTTP, cfg.PushgatewayURL, cfg.PushgatewayJob, success); err != nil {
+	snap := e.MetricsSnapshot(runErr)
+	if cfg.MetricsFile != "" {
+		if err := metrics.WriteFile(cfg.MetricsFile, snap); err != nil {
+			a.log.Warn("metrics file not written; bootstrap outcome unaffected", "err", err)
+		}
+	}
+	if cfg.PushgatewayURL == "" {
+		return
+	}
+	// A signal may have ended the run: the push still goes, bounded.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Timeout)
+	defer cancel()
+	if err := metrics.Push(ctx, e.IdP.HTTP, cfg.PushgatewayURL, cfg.PushgatewayJob, snap); err != nil {
 		shown := cfg.PushgatewayURL
 		if u, perr := url.Parse(shown); perr == nil {
 			shown = u.Redacted() // a password in the URL stays out of the log
@@ -90,6 +100,8 @@ func (a *App) pushStatus(ctx context.Context, cfg *config.Config, success bool) 
 
 func (a *App) statusCmd() *cobra.Command {
 	var output string
+	var exitCode bool
+	var watch time.Duration
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the client, the health of its registration access token, and each key's age and state",
@@ -98,18 +110,39 @@ func (a *App) statusCmd() *cobra.Command {
 			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
-			st, err := a.status(cmd)
-			if err != nil {
-				return err
+			for {
+				st, err := a.status(cmd)
+				if err != nil {
+					return err
+				}
+				if output != "table" {
+					err = writeData(a.Stdout, output, st)
+				} else {
+					if watch > 0 {
+						fmt.Fprintf(a.Stdout, "--- %s\n", time.Now().Format(time.RFC3339))
+					}
+					writeStatusTable(a.Stdout, st)
+				}
+				if err != nil {
+					return err
+				}
+				if watch <= 0 {
+					if exitCode {
+						return healthOf(st)
+					}
+					return nil
+				}
+				select {
+				case <-cmd.Context().Done():
+					return nil
+				case <-time.After(watch):
+				}
 			}
-			if output != "table" {
-				return writeData(a.Stdout, output, st)
-			}
-			writeStatusTable(a.Stdout, st)
-			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit with the health's code (0 healthy; see README: Monitoring) for cron and monitoring checks")
+	cmd.Flags().DurationVar(&watch, "watch", 0, "show the status again every `INTERVAL` (e.g. 30s) until interrupted")
 	return cmd
 }
 

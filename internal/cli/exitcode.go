@@ -47,10 +47,13 @@ func ExitCode(err error) int {
 		usage       usageError
 		refused     *engine.RefusedError
 		stale       *engine.StalePlanError
+		health      healthError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &health):
+		return health.code
 	case errors.As(err, &usage), errors.As(err, &refused):
 		return ExitUsage
 	case errors.As(err, &cfgErr), errors.As(err, &missingIAT):

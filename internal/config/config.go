@@ -47,6 +47,7 @@ var Settings = []Setting{
 	{Key: "rotate_after_days", Env: []string{"BFF_JWK_ROTATE_AFTER_DAYS", "DCRCTL_ROTATE_AFTER_DAYS"}, Default: "30"},
 	{Key: "retire_after_days", Env: []string{"BFF_JWK_RETIRE_AFTER_DAYS", "DCRCTL_RETIRE_AFTER_DAYS"}, Default: "60"},
 	{Key: "pushgateway_url", Env: []string{"PROM_PUSHGATEWAY_URL", "DCRCTL_PUSHGATEWAY_URL"}, Help: "optional"},
+	{Key: "metrics_file", Env: []string{"DCRCTL_METRICS_FILE"}, Help: "write the metrics here too, for node_exporter's textfile collector (*.prom)"},
 	{Key: "pushgateway_job", Env: []string{"DCRCTL_PUSHGATEWAY_JOB"}, Default: "dcrctl_bootstrap"},
 	{Key: "admin_token", Env: []string{"BOOTSTRAP_ADMIN_TOKEN", "DCRCTL_ADMIN_TOKEN"}, Secret: true, Help: "renews a rejected RAT"},
 	{Key: "admin_rat_url", Env: []string{"DCRCTL_ADMIN_RAT_URL"}, Help: "renewal URL: a template with {client_id} (admin-url recovery), or Keycloak's admin realm URL (default derived from IDP_BASE_URL); no default otherwise"},
@@ -98,6 +99,7 @@ type Config struct {
 
 	PushgatewayURL string
 	PushgatewayJob string
+	MetricsFile    string
 
 	AdminToken  string
 	AdminRATURL string
@@ -301,6 +303,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		ActivateAfter:        r.duration("activate_after"),
 		PushgatewayURL:       r.url("pushgateway_url", false),
 		PushgatewayJob:       r.str("pushgateway_job"),
+		MetricsFile:          r.str("metrics_file"),
 		AdminToken:           r.secret("admin_token"),
 		AdminRATURL:          r.str("admin_rat_url"),
 		UpdateMethod:         strings.ToLower(r.str("update_method")),

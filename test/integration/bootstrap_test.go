@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -445,16 +446,36 @@ func TestPushgatewayReceivesStatus(t *testing.T) {
 	c := newClient(t, idp.URL)
 	c.env["PROM_PUSHGATEWAY_URL"] = pg.URL
 	c.env["DCRCTL_PUSHGATEWAY_JOB"] = "bff_dcr"
+	textfile := filepath.Join(c.dir, "dcrctl.prom")
+	c.env["DCRCTL_METRICS_FILE"] = textfile
+	c.mustRun(0, "bootstrap")
+	c.mustRun(0, "keys", "rotate", "--yes")
 	c.mustRun(0, "bootstrap")
 	metrics := pg.Metrics(t)
-	if !strings.Contains(metrics, `bff_dcr_status{instance="",job="bff_dcr",status="success"} 1`) {
-		t.Fatalf("success metric not found:\n%s", grep(metrics, "bff_dcr"))
+	active := c.state().ActiveKID
+	for _, want := range []string{
+		`bff_dcr_status{instance="",job="bff_dcr",status="success"} 1`,
+		`bff_dcr_key_age_seconds{instance="",job="bff_dcr",kid="` + active + `",state="active"}`,
+		`bff_dcr_key_age_seconds{instance="",job="bff_dcr",kid="bff-initial",state="published"}`,
+		`bff_dcr_rat_healthy{instance="",job="bff_dcr"} 1`,
+		`bff_dcr_last_success_timestamp_seconds{instance="",job="bff_dcr"}`,
+		`bff_dcr_rotations_total{instance="",job="bff_dcr"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("pushgateway lacks %s:\n%s", want, grep(metrics, "bff_dcr"))
+		}
+	}
+	if file, err := os.ReadFile(textfile); err != nil || !strings.Contains(string(file), `bff_dcr_key_age_seconds{kid="`+active+`",state="active"}`) {
+		t.Errorf("DCRCTL_METRICS_FILE: %v\n%s", err, file)
 	}
 	c.revokeRAT()
 	c.mustRun(77, "bootstrap")
 	metrics = pg.Metrics(t)
 	if !strings.Contains(metrics, `bff_dcr_status{instance="",job="bff_dcr",status="failure"} 1`) || strings.Contains(metrics, `status="success"`) {
 		t.Fatalf("failure metric not found, or success left behind:\n%s", grep(metrics, "bff_dcr"))
+	}
+	if !strings.Contains(metrics, `bff_dcr_rat_healthy{instance="",job="bff_dcr"} 0`) || !strings.Contains(metrics, "bff_dcr_last_success_timestamp_seconds") {
+		t.Errorf("after a failure: RAT health 0 and the last success kept:\n%s", grep(metrics, "bff_dcr"))
 	}
 	for s := range c.secrets {
 		if strings.Contains(metrics, s) {
