@@ -2,9 +2,12 @@
 GO      ?= go
 BIN     := bin/dcrctl
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION) \
+	-X github.com/dcrctl/dcrctl/internal/cli.Commit=$(COMMIT) -X github.com/dcrctl/dcrctl/internal/cli.BuildDate=$(DATE)
 
-.PHONY: build test test-deps lint demo golden fuzz bench clean
+.PHONY: build test test-deps lint demo golden fuzz bench man clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
@@ -54,6 +57,10 @@ bench: test-deps
 # Refresh the TUI golden screens after an intended change to the UI.
 golden:
 	$(GO) test ./internal/ui -run Golden -update
+
+# Man pages, one per command, generated from the command tree (docs/man).
+man:
+	$(GO) run ./cmd/dcrctl-docs docs/man
 
 clean:
 	rm -rf bin

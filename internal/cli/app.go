@@ -34,6 +34,8 @@ type App struct {
 
 	viper      *viper.Viper
 	configFile string
+	file       *viper.Viper // the config file alone (its profiles), when given
+	profile    string
 	logFormat  string
 	logLevel   string
 
@@ -76,7 +78,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if err != nil {
 		msg := a.redactor.Redact(err.Error())
 		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", msg)
-		if a.log != nil && !errors.As(err, new(declinedError)) {
+		// On a terminal the line above is the error, once; the log line is
+		// for machines (JSON logs, or stderr that is not a terminal).
+		if a.log != nil && !errors.As(err, new(declinedError)) && !a.humanStderr() {
 			a.log.Error("dcrctl failed", "err", msg, "exit_code", ExitCode(err))
 		}
 	}
@@ -95,10 +99,14 @@ func (a *App) rootCmd() *cobra.Command {
 		// No command: the TUI on a terminal, help and exit 64 elsewhere.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTUI(cmd) },
+		Version: versionString(),
+		Long:    rootHelp(),
 	}
+	root.SetVersionTemplate("dcrctl {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", os.Getenv("DCRCTL_CONFIG"), "YAML config file (env DCRCTL_CONFIG)")
+	pf.StringVar(&a.profile, "profile", os.Getenv("DCRCTL_PROFILE"), "the named client in the config file's profiles (env DCRCTL_PROFILE)")
 	pf.StringVar(&a.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text, json")
 	pf.StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.String("state-file", "", "state JSON path (BFF_CLIENT_CRED_PATH)")
@@ -107,10 +115,14 @@ func (a *App) rootCmd() *cobra.Command {
 	for flag, key := range flagKeys {
 		a.viper.BindPFlag(key, pf.Lookup(flag))
 	}
-	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd())
+	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd(), a.profilesCmd())
 	argsAreUsage(root)
+	completeOutputs(root)
 	return root
 }
+
+// RootCmd is the command tree, for generated documentation (man pages).
+func (a *App) RootCmd() *cobra.Command { return a.rootCmd() }
 
 // argsAreUsage makes every argument error (an unknown command, a missing or
 // extra argument) a usage error, exit 64 as documented; a command group run
@@ -163,6 +175,12 @@ func (a *App) setup(cmd *cobra.Command) error {
 		if err := config.CheckFileKeys(a.configFile, file.AllKeys()); err != nil {
 			return err
 		}
+		a.file = file
+	}
+	if a.profile != "" {
+		if err := a.useProfile(cmd, a.profile); err != nil {
+			return err
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
@@ -184,6 +202,25 @@ func (a *App) setup(cmd *cobra.Command) error {
 		return usageError{fmt.Errorf("--log-format: %q is not auto, text or json", a.logFormat)}
 	}
 	return nil
+}
+
+// useProfile selects a profile of the config file.
+func (a *App) useProfile(cmd *cobra.Command, name string) error {
+	from := "DCRCTL_PROFILE"
+	if f := cmd.Flags().Lookup("profile"); f != nil && f.Changed {
+		from = "--profile"
+	}
+	if a.file == nil {
+		return &config.Error{Name: from, Problem: "names a profile, but no config file is given (--config or DCRCTL_CONFIG)"}
+	}
+	return config.UseProfile(a.viper, a.file, name, from)
+}
+
+// humanStderr reports whether stderr is a terminal read by a person, with
+// text logs.
+func (a *App) humanStderr() bool {
+	f, ok := a.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && a.logFormat != "json"
 }
 
 // redactAttr is the last guard: any string logged passes the redactor.
@@ -217,6 +254,16 @@ func (a *App) Engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e, err := a.newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.engine = e
+	return e, nil
+}
+
+// newEngine builds an engine for cfg, on this App's log and redactor.
+func (a *App) newEngine(cfg *config.Config) (*engine.Engine, error) {
 	httpClient, err := idp.NewHTTPClient(cfg.Timeout, cfg.CAFile)
 	if err != nil {
 		return nil, &config.Error{Name: "DCRCTL_CA_FILE", Problem: err.Error()}
@@ -238,7 +285,6 @@ func (a *App) Engine() (*engine.Engine, error) {
 			Scopes:       strings.Fields(cfg.IATScope),
 		}}
 	}
-	a.engine = e
 	return e, nil
 }
 

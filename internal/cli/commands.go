@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -254,14 +255,48 @@ func (a *App) versionCmd() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := Version
-			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-				v = info.Main.Version
-			}
-			fmt.Fprintf(a.Stdout, "dcrctl %s\n", v)
+			fmt.Fprintf(a.Stdout, "dcrctl %s\n", versionString())
 			return nil
 		},
 	}
+}
+
+// BuildDate is set at build time (-ldflags "-X …/cli.BuildDate=…"); else
+// the commit time from the build info stands in.
+var BuildDate = ""
+
+// Commit is set at build time too; else the build info's vcs.revision.
+var Commit = ""
+
+// versionString is the version, commit, build date and Go version.
+func versionString() string {
+	v, commit, date := Version, or(Commit, "unknown"), BuildDate
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if Commit != "" {
+					continue
+				}
+				commit = s.Value
+				if len(commit) > 12 {
+					commit = commit[:12]
+				}
+			case "vcs.time":
+				if date == "" {
+					date = s.Value
+				}
+			case "vcs.modified":
+				if s.Value == "true" {
+					commit += "-dirty"
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("%s (commit %s, built %s, %s)", v, commit, or(date, "unknown"), runtime.Version())
 }
 
 func (a *App) print(format string, v any, text string) error {

@@ -159,6 +159,7 @@ func (a *App) keysCmd() *cobra.Command {
 	// `dcrctl keys retire -- -Zx…` takes it after "--".
 	retire := a.mutationCmd("retire [--] KID", "Unpublish a key (never the active one), or discard the next key; put the kid after -- if it starts with -", cobra.ExactArgs(1),
 		func(args []string) engine.Options { return engine.Options{Retire: args[0]} })
+	retire.ValidArgsFunction = a.completeKIDs
 	cmd.AddCommand(list, rotate, retire)
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/ui"
 )
 
@@ -45,6 +46,23 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 		logOut = f
 	}
 	a.log = slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{ReplaceAttr: a.redactAttr}))
+	// Several profiles and none chosen: pick one first.
+	if a.file != nil && a.profile == "" {
+		if names := config.ProfileNames(a.file); len(names) > 1 {
+			final, err := tea.NewProgram(ui.NewPicker(names, !utf8Locale(os.Getenv)), tea.WithInput(in), tea.WithOutput(out),
+				tea.WithContext(cmd.Context()), tea.WithColorProfile(colorProfile(os.Getenv, out))).Run()
+			if err != nil {
+				return err
+			}
+			chosen := final.(ui.Picker).Chosen
+			if chosen == "" {
+				return nil
+			}
+			if err := a.useProfile(cmd, chosen); err != nil {
+				return err
+			}
+		}
+	}
 	e, err := a.Engine()
 	if err != nil {
 		return err

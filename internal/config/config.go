@@ -268,6 +268,9 @@ func CheckAliases() error {
 // as rotate_after_day would otherwise be ignored in silence).
 func CheckFileKeys(file string, keys []string) error {
 	for _, k := range keys {
+		if inner, ok := profileKey(k); ok {
+			k = inner // a profile holds settings like the file itself
+		}
 		if !slices.ContainsFunc(Settings, func(s Setting) bool { return s.Key == k }) && !isSecretFileKey(k) {
 			return &Error{Name: "--config " + file, Problem: fmt.Sprintf("unknown key %q (see `dcrctl config` for the keys)", k)}
 		}

@@ -271,3 +271,14 @@ func TestSecretFiles(t *testing.T) {
 		})
 	}
 }
+
+// Keys inside a profile are checked like the file's own.
+func TestProfileKeysAreChecked(t *testing.T) {
+	if err := CheckFileKeys("f.yaml", []string{"profiles.staging.state_file", "profiles.prod.iat_file", "kid"}); err != nil {
+		t.Errorf("valid profile keys refused: %v", err)
+	}
+	err := CheckFileKeys("f.yaml", []string{"profiles.staging.rotate_after_day"})
+	if err == nil || !strings.Contains(err.Error(), "rotate_after_day") {
+		t.Errorf("a typo inside a profile: %v", err)
+	}
+}

@@ -337,7 +337,7 @@ func (r *run) adoptRAT(rat string) error {
 		return nil
 	}
 	r.e.IdP.Redactor.Add(rat)
-	r.e.Log.Info("IdP issued a new registration access token; saving it", "rat", secret.Fingerprint(rat))
+	r.e.Log.Debug("IdP issued a new registration access token; saving it", "rat", secret.Fingerprint(rat))
 	err := r.persist(func(st *state.State) { st.RegistrationAccessToken = rat })
 	if err != nil {
 		r.e.Log.Error("the IdP rotated the registration access token and it could not be saved: the client can only be recovered with the admin token or re-registered", "rat", secret.Fingerprint(rat), "err", err)

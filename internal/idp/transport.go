@@ -132,6 +132,14 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	resp, err := rc.Do(req)
+	if cl.Log != nil {
+		// --log-level debug: each request, URL without query or userinfo.
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		cl.Log.Debug("IdP request", "op", c.op, "method", c.method, "url", redactURL(c.url), "status", status, "attempts", attempts, "duration", time.Since(start).Round(time.Millisecond).String())
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("idp: %s %s: %w", c.op, redactURL(c.url), ctx.Err())
