@@ -97,8 +97,8 @@ func (a *App) rootCmd() *cobra.Command {
 			return a.setup(cmd)
 		},
 		// No command: the TUI on a terminal, help and exit 64 elsewhere.
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTUI(cmd) },
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.runTUI(cmd) },
 		Version: versionString(),
 		Long:    rootHelp(),
 	}
