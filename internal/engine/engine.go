@@ -38,6 +38,16 @@ type Engine struct {
 	IAT idp.IATSource // nil when none is configured
 	Log *slog.Logger
 	Now func() time.Time
+	// Store keeps the state; nil is the file at BFF_CLIENT_CRED_PATH.
+	Store state.Store
+}
+
+// store is where the state lives.
+func (e *Engine) store() state.Store {
+	if e.Store != nil {
+		return e.Store
+	}
+	return state.FileStore{Path: e.Cfg.StatePath}
 }
 
 // Options change how one operation runs.
@@ -179,6 +189,10 @@ func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 	})
 }
 
+// RequestsSent counts the requests sent to the IdP so far (retries
+// included): a screen shows progress while the IdP does not answer.
+func (e *Engine) RequestsSent() int64 { return e.IdP.Sent() }
+
 // History is the audit trail's last n entries (all when n <= 0), oldest
 // first. It reads the file alone: no lock, no request.
 func (e *Engine) History(n int) ([]audit.Entry, error) {
@@ -189,8 +203,26 @@ func (e *Engine) History(n int) ([]audit.Entry, error) {
 	return entries, err
 }
 
-// withRun validates, locks the state, loads state and keys, and runs fn.
+// maxConflictRetries bounds how often a run starts again after another
+// replica changed the shared state under it.
+const maxConflictRetries = 3
+
+// withRun runs fn under the lock on a fresh read of the state. When the
+// shared state changed under it (state.ErrConflict, raised before anything
+// planned from the old state is sent), the run starts again: re-read,
+// re-plan.
 func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Context, *run) error) (*Report, error) {
+	for attempt := 1; ; attempt++ {
+		report, err := e.runOnce(ctx, opts, fn)
+		if !errors.Is(err, state.ErrConflict) || attempt >= maxConflictRetries || ctx.Err() != nil {
+			return report, err
+		}
+		e.Log.Warn("another replica changed the state during this run; reading it again and planning afresh", "attempt", attempt)
+	}
+}
+
+// runOnce validates, locks the state, loads state and keys, and runs fn.
+func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Context, *run) error) (*Report, error) {
 	cfg := e.Cfg
 	if err := cfg.RequireLocal(); err != nil {
 		return nil, err
@@ -198,7 +230,8 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	// Every run that may change anything (a dry run too: it saves a RAT the
 	// IdP rotates) needs to write the state; found out before any request.
 	var unwritable *state.UnwritableError
-	unlock, err := state.Lock(ctx, cfg.StatePath, cfg.LockTimeout)
+	store := e.store()
+	unlock, err := store.Lock(ctx, cfg.LockTimeout)
 	switch {
 	case errors.As(err, &unwritable) && opts.readOnly:
 		// status on a read-only state: it still shows what it can, and
@@ -207,13 +240,13 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 	case err != nil:
 		return nil, err
 	case !opts.readOnly:
-		if err := state.CheckWritable(cfg.StatePath); err != nil {
+		if err := store.CheckWritable(ctx); err != nil {
 			unlock()
 			return nil, err
 		}
 	}
 	defer unlock()
-	st, err := state.Load(cfg.StatePath)
+	st, err := store.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -310,23 +343,27 @@ func (r *run) save() error {
 	if r.opts.DryRun {
 		return nil
 	}
-	return state.Save(r.cfg.StatePath, r.st)
+	return r.e.store().Save(r.st, false)
 }
 
 // persist applies change to the state and saves it, even in a dry run: for
 // what must never be lost (a rotated RAT, a write-ahead note). A dry run
 // applies it to the state on disk, leaving its own plan out of the file.
-func (r *run) persist(change func(*state.State)) error {
+// mustWin marks an IdP's answer: a shared store keeps it over another
+// writer's change (see state.Store); a note must not win (it is the fence
+// that stops a request planned from stale state).
+func (r *run) persist(change func(*state.State), mustWin bool) error {
 	change(r.st)
+	store := r.e.store()
 	if !r.opts.DryRun {
-		return state.Save(r.cfg.StatePath, r.st)
+		return store.Save(r.st, mustWin)
 	}
-	onDisk, err := state.Load(r.cfg.StatePath)
+	onDisk, err := store.Load(context.Background())
 	if err != nil {
 		return err
 	}
 	change(onDisk)
-	return state.Save(r.cfg.StatePath, onDisk)
+	return store.Save(onDisk, mustWin)
 }
 
 // adoptRAT persists a registration access token the IdP rotated, before the
@@ -338,7 +375,7 @@ func (r *run) adoptRAT(rat string) error {
 	}
 	r.e.IdP.Redactor.Add(rat)
 	r.e.Log.Debug("IdP issued a new registration access token; saving it", "rat", secret.Fingerprint(rat))
-	err := r.persist(func(st *state.State) { st.RegistrationAccessToken = rat })
+	err := r.persist(func(st *state.State) { st.RegistrationAccessToken = rat }, true)
 	if err != nil {
 		r.e.Log.Error("the IdP rotated the registration access token and it could not be saved: the client can only be recovered with the admin token or re-registered", "rat", secret.Fingerprint(rat), "err", err)
 	}
@@ -373,7 +410,7 @@ func (r *run) critical(ctx context.Context, op, method, uri string, send func(co
 		if r.st.RegistrationAccessToken != "" && op != opRegister {
 			note.RAT = secret.Fingerprint(r.st.RegistrationAccessToken)
 		}
-		if err := r.persist(func(st *state.State) { st.InFlight = note }); err != nil {
+		if err := r.persist(func(st *state.State) { st.InFlight = note }, false); err != nil {
 			return err
 		}
 	}
@@ -383,7 +420,7 @@ func (r *run) critical(ctx context.Context, op, method, uri string, send func(co
 	// request carrying the RAT: that may be the very loss the note explains.
 	var answered *idp.Error
 	if err == nil || (own && errors.As(err, &answered) && (op == opRegister || !idp.IsRejected(err))) {
-		if clearErr := r.persist(func(st *state.State) { st.InFlight = nil }); clearErr != nil && err == nil {
+		if clearErr := r.persist(func(st *state.State) { st.InFlight = nil }, true); clearErr != nil && err == nil {
 			err = clearErr
 		}
 	}
@@ -410,7 +447,7 @@ func (r *run) readClient(ctx context.Context, uri string) (*idp.Registration, er
 	if r.st.InFlight != nil {
 		// The RAT works: whatever an earlier request left unanswered did
 		// not cost it.
-		return reg, r.persist(func(st *state.State) { st.InFlight = nil })
+		return reg, r.persist(func(st *state.State) { st.InFlight = nil }, false)
 	}
 	return reg, nil
 }
@@ -1214,7 +1251,7 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		fresh.PublishedAt, fresh.SupersededAt = nil, nil
 		r.st.Keys, r.st.JWKSSeenAt = []state.Key{fresh}, nil
 		r.markPublished([]string{r.active.rec.KID})
-		return r.save()
+		return r.e.store().Save(r.st, true) // the IdP's answer: the newest state there is
 	})
 	var refused *idp.Error
 	switch {

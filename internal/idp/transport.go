@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -58,7 +59,13 @@ type Client struct {
 	Redactor      *secret.Redactor
 	// OnRequest, when set, is called before every attempt (tests count requests).
 	OnRequest func(method, url string)
+
+	sent atomic.Int64 // attempts so far, for a screen that shows progress
 }
+
+// Sent is how many requests (attempts, retries included) this client has
+// sent so far.
+func (cl *Client) Sent() int64 { return cl.sent.Load() }
 
 // call is one logical request: a method, a URL, an optional bearer and body.
 type call struct {
@@ -108,6 +115,7 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 		RetryMax:     1 << 20, // bounded by the deadline in CheckRetry
 		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, n int) {
 			attempts = n + 1
+			cl.sent.Add(1)
 			if cl.OnRequest != nil {
 				cl.OnRequest(r.Method, r.URL.String())
 			}

@@ -196,7 +196,6 @@ func Load(path string) (*State, error) {
 	if err != nil {
 		return nil, &CorruptError{Path: path, Err: err}
 	}
-	st.saved = st.digest()
 	return st, nil
 }
 
@@ -229,7 +228,22 @@ func Parse(data []byte) (*State, error) {
 		}
 		seen[k.KID] = true
 	}
+	st.saved = st.digest()
 	return &st, nil
+}
+
+// Encode is the state file's content. UpdatedAt moves only when the
+// content does (not counting the write-ahead note).
+func Encode(st *State) ([]byte, error) {
+	if d := st.digest(); d != st.saved {
+		st.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+		st.saved = d
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
 }
 
 // UnwritableError: the state cannot be saved where BFF_CLIENT_CRED_PATH
@@ -275,15 +289,11 @@ func (s *State) digest() string {
 // Save writes the state atomically with mode 0600: it holds the RAT.
 // UpdatedAt is when the content last changed, not counting the note.
 func Save(path string, st *State) error {
-	if d := st.digest(); d != st.saved {
-		st.UpdatedAt = time.Now().UTC().Truncate(time.Second)
-		st.saved = d
-	}
-	data, err := json.MarshalIndent(st, "", "  ")
+	data, err := Encode(st)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return &UnwritableError{Path: path, Err: err}
 	}
 	return nil

@@ -40,6 +40,12 @@ type Doctor interface {
 	Doctor(ctx context.Context) []engine.Check
 }
 
+// RequestCounter is a Backend that counts its requests (the engine does):
+// while one goes unanswered the busy line shows the attempts.
+type RequestCounter interface {
+	RequestsSent() int64
+}
+
 // Options configure the model.
 type Options struct {
 	// ASCII draws boxes, bullets and the selection marker with ASCII
@@ -117,9 +123,10 @@ type Model struct {
 	spinner spinner.Model
 	help    help.Model
 
-	busy   string // what is in flight, "" when idle
-	cancel context.CancelFunc
-	reqID  int
+	busy        string // what is in flight, "" when idle
+	sentAtStart int64  // the backend's request count when it started
+	cancel      context.CancelFunc
+	reqID       int
 	// background is what esc stopped waiting for, by request id: the
 	// engine never abandons a request that may rotate the RAT, so its
 	// answer still lands (and is saved); the screen says so when it does.
@@ -284,6 +291,7 @@ func (m *Model) startRequest(what string) (context.Context, int) {
 	m.cancel = cancel
 	m.reqID++
 	m.busy = what
+	m.sentAtStart = m.requestsSent()
 	return ctx, m.reqID
 }
 
@@ -593,6 +601,13 @@ func historyText(entries []audit.Entry) string {
 		}
 	}
 	return b.String()
+}
+
+func (m Model) requestsSent() int64 {
+	if c, ok := m.backend.(RequestCounter); ok {
+		return c.RequestsSent()
+	}
+	return 0
 }
 
 // registered reports whether the state holds a client (as last read).

@@ -237,3 +237,23 @@ func TestDoctorView(t *testing.T) {
 		}
 	}
 }
+
+// countingBackend sends requests that go unanswered.
+type countingBackend struct {
+	*fakeBackend
+	sent int64
+}
+
+func (c *countingBackend) RequestsSent() int64 { return c.sent }
+
+// While the IdP does not answer, the busy line counts the attempts.
+func TestBusyLineCountsAttempts(t *testing.T) {
+	b := &countingBackend{fakeBackend: &fakeBackend{status: sampleStatus("")}}
+	m := New(b, Options{HasAdminToken: true, Now: func() time.Time { return fixedNow }, Tick: neverTick})
+	m = run(t, m, m.initCmd)
+	m, _ = press(t, m, "s") // a refresh starts; its reply is not fed back
+	b.sent += 4
+	if s := screen(m); !strings.Contains(s, "4 attempts") {
+		t.Errorf("busy line without attempts:\n%s", s)
+	}
+}

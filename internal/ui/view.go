@@ -144,6 +144,9 @@ func (m Model) statusLine() string {
 	first := m.message
 	if m.busy != "" {
 		first = m.spinner.View() + " " + m.busy + " (esc stops waiting)"
+		if n := m.requestsSent() - m.sentAtStart; n > 1 {
+			first += fmt.Sprintf(" %s %d attempts", s.Glyphs.Dot, n) // the IdP is slow or down: retrying
+		}
 	}
 	second := ""
 	switch {

@@ -1,0 +1,376 @@
+// Package kubestore keeps dcrctl's state on the Kubernetes API, for replicas
+// on several nodes that share one registration, one RAT and one set of keys
+// (DCRCTL_STATE_STORE=kubernetes): the state, the active and the pending
+// private key in one Secret; every write a compare-and-swap on its
+// resourceVersion; a coordination.k8s.io Lease so that two replicas do not
+// work on the registration at once. The Lease only reduces contention (it
+// gives no fencing); the compare-and-swap, and the write-ahead note written
+// through it before any request that may rotate the RAT, keep the state
+// correct. The application still reads BFF_JWT_SIGNING_KEY and the state
+// file: both are written locally from the Secret (0600, atomically).
+package kubestore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// The Secret's data keys.
+const (
+	KeyState   = "state.json"
+	KeyPEM     = "signing-key.pem"
+	KeyNextPEM = "signing-key.next.pem"
+)
+
+// Store is the Secret and Lease of one client.
+type Store struct {
+	Client    kubernetes.Interface
+	Namespace string
+	Secret    string
+	Lease     string
+	// Identity is this process as the Lease names its holder.
+	Identity string
+	// StatePath and KeyPath are the local copies the application reads:
+	// BFF_CLIENT_CRED_PATH and BFF_JWT_SIGNING_KEY (its pending key beside
+	// it, KeyPath + ".next").
+	StatePath, KeyPath string
+	LeaseDuration      time.Duration
+	Timeout            time.Duration // per API call
+	Log                *slog.Logger
+
+	mu      sync.Mutex
+	version string // the Secret's resourceVersion as last read or written; "" = none yet
+}
+
+func (s *Store) Where() string { return fmt.Sprintf("Secret %s/%s", s.Namespace, s.Secret) }
+
+func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	// Saves run even after the operation's context ended (an answer must
+	// be saved): each call is bounded by its own timeout instead.
+	return context.WithTimeout(context.WithoutCancel(ctx), s.Timeout)
+}
+
+// Load reads the Secret, writes the local copies, and returns the state.
+func (s *Store) Load(ctx context.Context) (*state.State, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	sec, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		s.setVersion("")
+		return &state.State{}, nil
+	}
+	if err != nil {
+		return nil, s.apiError("get", "secrets", s.Secret, err)
+	}
+	s.setVersion(sec.ResourceVersion)
+	st := &state.State{}
+	if raw := sec.Data[KeyState]; len(raw) > 0 {
+		if st, err = state.Parse(raw); err != nil {
+			return nil, &state.CorruptError{Path: s.Where() + " key " + KeyState, Err: err}
+		}
+	}
+	if err := s.materialise(sec.Data); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// materialise writes the Secret's state and keys to the local files the
+// application reads, each only when it differs.
+func (s *Store) materialise(data map[string][]byte) error {
+	for key, path := range map[string]string{KeyState: s.StatePath, KeyPEM: s.KeyPath, KeyNextPEM: s.KeyPath + ".next"} {
+		want := data[key]
+		if len(want) == 0 {
+			continue // a key not in the Secret yet: a local one is adopted by the run
+		}
+		if have, err := os.ReadFile(path); err == nil && bytes.Equal(have, want) {
+			continue
+		}
+		if err := atomicfile.Write(path, want, 0o600); err != nil {
+			return &state.UnwritableError{Path: path, Err: err}
+		}
+	}
+	return nil
+}
+
+// Save writes st and the local keys to the Secret, comparing and swapping
+// on the resourceVersion last seen, then the local state file.
+func (s *Store) Save(st *state.State, mustWin bool) error {
+	encoded, err := state.Encode(st)
+	if err != nil {
+		return err
+	}
+	data := map[string][]byte{KeyState: encoded}
+	for key, path := range map[string]string{KeyPEM: s.KeyPath, KeyNextPEM: s.KeyPath + ".next"} {
+		pem, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			data[key] = pem
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
+		}
+	}
+	if st.PendingKID == "" {
+		delete(data, KeyNextPEM) // a discarded or promoted next key leaves the Secret
+	}
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		err := s.write(data)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, state.ErrConflict) || !mustWin || attempt == attempts {
+			return err
+		}
+		// The IdP's answer is the newest state there is: read the other
+		// writer's version and lay ours over it.
+		if _, err := s.Load(context.Background()); err != nil {
+			return err
+		}
+		s.Log.Warn("another replica wrote the state while an answer was on its way; keeping the answer", "secret", s.Where())
+	}
+	if err := atomicfile.Write(s.StatePath, encoded, 0o600); err != nil {
+		return &state.UnwritableError{Path: s.StatePath, Err: err}
+	}
+	return nil
+}
+
+// write is one compare-and-swap of the Secret's data.
+func (s *Store) write(data map[string][]byte) error {
+	ctx, cancel := s.call(context.Background())
+	defer cancel()
+	secrets := s.Client.CoreV1().Secrets(s.Namespace)
+	version := s.currentVersion()
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Secret, Namespace: s.Namespace, ResourceVersion: version,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "dcrctl"}},
+		Type: corev1.SecretTypeOpaque,
+		Data: data,
+	}
+	var out *corev1.Secret
+	var err error
+	if version == "" {
+		out, err = secrets.Create(ctx, sec, metav1.CreateOptions{})
+	} else {
+		out, err = secrets.Update(ctx, sec, metav1.UpdateOptions{})
+	}
+	switch {
+	case apierrors.IsConflict(err), apierrors.IsAlreadyExists(err):
+		return fmt.Errorf("%s: %w", s.Where(), state.ErrConflict)
+	case err != nil:
+		verb := "update"
+		if version == "" {
+			verb = "create"
+		}
+		return s.apiError(verb, "secrets", s.Secret, err)
+	}
+	s.setVersion(out.ResourceVersion)
+	return nil
+}
+
+func (s *Store) setVersion(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version = v
+}
+
+func (s *Store) currentVersion() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
+
+// CheckWritable asks the API server whether this identity may do what a
+// run needs with the Secret (get, update; create while it does not exist),
+// and checks the local copies' folders, before any request to the IdP.
+func (s *Store) CheckWritable(ctx context.Context) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	verbs := []string{"get", "update"}
+	if _, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		verbs = []string{"get", "create"}
+	}
+	for _, verb := range verbs {
+		name := s.Secret
+		if verb == "create" {
+			name = "" // RBAC cannot restrict create by name
+		}
+		if err := s.allowed(ctx, verb, "", "secrets", name); err != nil {
+			return err
+		}
+	}
+	for _, path := range []string{s.StatePath, s.KeyPath} {
+		if err := state.CheckWritable(path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allowed is a SelfSubjectAccessReview: whether this identity may verb the
+// object. Every authenticated identity may ask (system:basic-user).
+func (s *Store) allowed(ctx context.Context, verb, group, resource, name string) error {
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: s.Namespace, Verb: verb, Group: group, Resource: resource, Name: name},
+	}}
+	out, err := s.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return s.apiError("create", "selfsubjectaccessreviews", "", err)
+	}
+	if !out.Status.Allowed {
+		return &ForbiddenError{Verb: verb, Resource: resource, Name: name, Namespace: s.Namespace}
+	}
+	return nil
+}
+
+// ForbiddenError names the permission the Role lacks. Exit 77.
+type ForbiddenError struct {
+	Verb, Resource, Name, Namespace string
+	Err                             error
+}
+
+func (e *ForbiddenError) Error() string {
+	obj := e.Resource
+	if e.Name != "" {
+		obj += " " + e.Name
+	}
+	msg := fmt.Sprintf("the Kubernetes API does not allow %s on %s in namespace %s for this identity: grant it in the Role (see deploy/kubernetes/rbac.yaml)", e.Verb, obj, e.Namespace)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *ForbiddenError) Unwrap() error { return e.Err }
+
+// apiError names the object and the verb of a failed API call.
+func (s *Store) apiError(verb, resource, name string, err error) error {
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		return &ForbiddenError{Verb: verb, Resource: resource, Name: name, Namespace: s.Namespace, Err: err}
+	}
+	return fmt.Errorf("kubernetes: %s %s %s/%s: %w", verb, resource, s.Namespace, name, err)
+}
+
+// Lock acquires the Lease, waiting up to timeout, and keeps renewing it
+// until unlock releases it.
+func (s *Store) Lock(ctx context.Context, timeout time.Duration) (func(), error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		held, err := s.tryAcquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if held {
+			break
+		}
+		if timeout == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: Lease %s/%s is held by another replica after %s (DCRCTL_LOCK_TIMEOUT)", state.ErrLockTimeout, s.Namespace, s.Lease, timeout)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200*time.Millisecond + rand.N(300*time.Millisecond)):
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go s.renew(stop, done)
+	return func() {
+		close(stop)
+		<-done
+		s.release()
+	}, nil
+}
+
+// tryAcquire takes the Lease when it is free, expired or already ours.
+func (s *Store) tryAcquire(ctx context.Context) (bool, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	leases := s.Client.CoordinationV1().Leases(s.Namespace)
+	now := metav1.NewMicroTime(time.Now())
+	seconds := int32(s.LeaseDuration / time.Second)
+	lease, err := leases.Get(ctx, s.Lease, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: s.Lease, Namespace: s.Namespace},
+			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &s.Identity, LeaseDurationSeconds: &seconds, AcquireTime: &now, RenewTime: &now},
+		}, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, s.apiError("create", "leases", s.Lease, err)
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, s.apiError("get", "leases", s.Lease, err)
+	}
+	if holder := lease.Spec.HolderIdentity; holder != nil && *holder != "" && *holder != s.Identity && !expired(lease) {
+		return false, nil
+	}
+	lease.Spec.HolderIdentity, lease.Spec.LeaseDurationSeconds = &s.Identity, &seconds
+	lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
+	if _, err := leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, nil // someone else took it first
+		}
+		return false, s.apiError("update", "leases", s.Lease, err)
+	}
+	return true, nil
+}
+
+func expired(l *coordinationv1.Lease) bool {
+	if l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
+		return true
+	}
+	return time.Since(l.Spec.RenewTime.Time) > time.Duration(*l.Spec.LeaseDurationSeconds)*time.Second
+}
+
+// renew keeps the Lease while the run works.
+func (s *Store) renew(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(s.LeaseDuration / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			if held, err := s.tryAcquire(context.Background()); err != nil || !held {
+				s.Log.Warn("could not renew the Lease; the state's compare-and-swap still guards it", "lease", s.Lease, "err", err)
+			}
+		}
+	}
+}
+
+// release gives the Lease up for the next replica.
+func (s *Store) release() {
+	ctx, cancel := s.call(context.Background())
+	defer cancel()
+	leases := s.Client.CoordinationV1().Leases(s.Namespace)
+	lease, err := leases.Get(ctx, s.Lease, metav1.GetOptions{})
+	if err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity != s.Identity {
+		return
+	}
+	empty := ""
+	lease.Spec.HolderIdentity = &empty
+	leases.Update(ctx, lease, metav1.UpdateOptions{}) // a failed release expires on its own
+}
