@@ -23,6 +23,7 @@ test-deps:
 	@command -v glewlwyd >/dev/null && command -v sqlite3 >/dev/null || scripts/install-glewlwyd.sh
 	@[ -d test/idp/node_modules/oidc-provider ] || (cd test/idp && npm ci --no-audit --no-fund)
 	@scripts/build-hydra.sh >/dev/null
+	@scripts/build-kube.sh >/dev/null
 
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

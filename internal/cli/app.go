@@ -20,6 +20,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/engine"
 	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/kubestore"
 	"github.com/dcrctl/dcrctl/internal/secret"
 )
 
@@ -273,6 +274,15 @@ func (a *App) newEngine(cfg *config.Config) (*engine.Engine, error) {
 		IdP: &idp.Client{HTTP: httpClient, RetryDeadline: cfg.RetryDeadline, Log: a.log, Redactor: a.redactor},
 		Log: a.log,
 		Now: time.Now,
+	}
+	if cfg.StateStore == "kubernetes" {
+		store, err := kubestore.New(kubestore.Options{Kubeconfig: cfg.Kubeconfig, Namespace: cfg.KubeNamespace,
+			Secret: cfg.KubeSecret, Lease: cfg.KubeLease, StatePath: cfg.StatePath, KeyPath: cfg.SigningKeyPath,
+			Timeout: cfg.Timeout, LeaseDuration: cfg.KubeLeaseTTL, Log: a.log})
+		if err != nil {
+			return nil, &config.Error{Name: "DCRCTL_STATE_STORE=kubernetes", Problem: err.Error()}
+		}
+		e.Store = store
 	}
 	switch {
 	case cfg.IAT != "":

@@ -6,6 +6,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/engine"
 	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/kubestore"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/state"
 )
@@ -48,6 +49,7 @@ func ExitCode(err error) int {
 		refused     *engine.RefusedError
 		stale       *engine.StalePlanError
 		health      healthError
+		forbidden   *kubestore.ForbiddenError
 	)
 	switch {
 	case err == nil:
@@ -58,7 +60,7 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &cfgErr), errors.As(err, &missingIAT):
 		return ExitConfig
-	case errors.Is(err, state.ErrLockTimeout):
+	case errors.Is(err, state.ErrLockTimeout), errors.Is(err, state.ErrConflict):
 		return ExitTempFail
 	case errors.As(err, &unwritable):
 		return ExitCantCreate
@@ -68,7 +70,7 @@ func ExitCode(err error) int {
 		return ExitStalePlan
 	case errors.As(err, &refusedUpd), errors.As(err, &refusedReg):
 		return ExitDataErr
-	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err):
+	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err), errors.As(err, &forbidden):
 		return ExitNoPerm
 	case errors.As(err, &unreachable):
 		return ExitUnavailable

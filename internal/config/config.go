@@ -64,6 +64,12 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "state_store", Env: []string{"DCRCTL_STATE_STORE"}, Default: "file", Help: "file (BFF_CLIENT_CRED_PATH and its flock) or kubernetes (a Secret and a Lease; local copies still written)"},
+	{Key: "kube_namespace", Env: []string{"DCRCTL_KUBE_NAMESPACE"}, Help: "namespace of the Secret and Lease (default: the pod's own, else default)"},
+	{Key: "kube_secret", Env: []string{"DCRCTL_KUBE_SECRET"}, Default: "dcrctl-state", Help: "the Secret holding the state and the private keys"},
+	{Key: "kube_lease", Env: []string{"DCRCTL_KUBE_LEASE"}, Help: "the Lease replicas take turns with (default: the Secret's name + -lock)"},
+	{Key: "kube_lease_duration", Env: []string{"DCRCTL_KUBE_LEASE_DURATION"}, Default: "15s", Help: "how long a replica's Lease lasts unrenewed (a killed replica's is taken over after it)"},
+	{Key: "kubeconfig", Env: []string{"DCRCTL_KUBECONFIG", "KUBECONFIG"}, Help: "kubeconfig outside a cluster (in a pod: the service account)"},
 	{Key: "audit_log", Env: []string{"DCRCTL_AUDIT_LOG"}, Help: "the audit trail of applied changes, one JSON line each (default: beside the state file, STATE.audit.jsonl)"},
 	{Key: "tui_refresh", Env: []string{"DCRCTL_TUI_REFRESH"}, Help: "TUI auto-refresh interval; 0 is off (default: 60s where the preset keeps the RAT on a read, off where a read may rotate it)"},
 	{Key: "ca_file", Env: []string{"DCRCTL_CA_FILE"}, Help: "extra CA bundle (PEM) for the IdP"},
@@ -115,6 +121,13 @@ type Config struct {
 	LockTimeout   time.Duration
 	TUIRefresh    time.Duration // 0: off
 	AuditLog      string        // "" = beside the state file
+
+	StateStore    string // file or kubernetes
+	KubeNamespace string
+	KubeSecret    string
+	KubeLease     string
+	Kubeconfig    string
+	KubeLeaseTTL  time.Duration
 	CAFile        string
 	TrustedHosts  []string
 
@@ -316,6 +329,12 @@ func Load(v *viper.Viper) (*Config, error) {
 		LockTimeout:          r.duration("lock_timeout"),
 		TUIRefresh:           r.optionalDuration("tui_refresh", -1),
 		AuditLog:             r.str("audit_log"),
+		StateStore:           strings.ToLower(r.str("state_store")),
+		KubeNamespace:        r.str("kube_namespace"),
+		KubeSecret:           r.str("kube_secret"),
+		KubeLease:            r.str("kube_lease"),
+		Kubeconfig:           r.str("kubeconfig"),
+		KubeLeaseTTL:         r.duration("kube_lease_duration"),
 		CAFile:               r.str("ca_file"),
 		TrustedHosts:         SplitList(r.str("trusted_hosts")),
 		IATTokenURL:          r.url("iat_token_url", false),
@@ -343,6 +362,8 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("update_method"), Problem: fmt.Sprintf("%q is not put or patch", c.UpdateMethod)}
 	case c.Timeout == 0:
 		return nil, &Error{Name: nameOf("timeout"), Problem: "must be more than 0"}
+	case c.StateStore != "file" && c.StateStore != "kubernetes":
+		return nil, &Error{Name: nameOf("state_store"), Problem: fmt.Sprintf("%q is not file or kubernetes", c.StateStore)}
 	case c.UpdateTimeout == 0:
 		return nil, &Error{Name: nameOf("update_timeout"), Problem: "must be more than 0"}
 	case c.Recovery == RecoveryAdminURL && c.AdminRATURL == "":

@@ -404,6 +404,7 @@ func (r *run) critical(ctx context.Context, op, method, uri string, send func(co
 		return err
 	}
 	defer cancel()
+	faults.Point("before-intent") // planned from the state as read; nothing sent yet
 	own := r.st.InFlight == nil
 	if own {
 		note := &state.Intent{Op: op, Method: method, URI: secret.MaskURL(uri), SentAt: r.e.Now().UTC().Truncate(time.Second)}

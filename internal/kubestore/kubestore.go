@@ -12,6 +12,7 @@ package kubestore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/dcrctl/dcrctl/internal/atomicfile"
 	"github.com/dcrctl/dcrctl/internal/state"
@@ -373,4 +376,52 @@ func (s *Store) release() {
 	empty := ""
 	lease.Spec.HolderIdentity = &empty
 	leases.Update(ctx, lease, metav1.UpdateOptions{}) // a failed release expires on its own
+}
+
+// Options configure New.
+type Options struct {
+	Kubeconfig         string // "" inside a cluster: the service account
+	Namespace          string // "" = the pod's own namespace, else default
+	Secret, Lease      string
+	StatePath, KeyPath string
+	Timeout            time.Duration
+	LeaseDuration      time.Duration // 0: 15 s
+	Log                *slog.Logger
+}
+
+// serviceAccountNamespace is where a pod learns its namespace.
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// New connects to the API server: with a kubeconfig, or in-cluster.
+func New(o Options) (*Store, error) {
+	var rc *rest.Config
+	var err error
+	if o.Kubeconfig != "" {
+		rc, err = clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+	} else {
+		rc, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w (set DCRCTL_KUBECONFIG outside a cluster)", err)
+	}
+	rc.Timeout = o.Timeout
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	ns := o.Namespace
+	if ns == "" {
+		ns = "default"
+		if data, err := os.ReadFile(serviceAccountNamespace); err == nil && len(bytes.TrimSpace(data)) > 0 {
+			ns = string(bytes.TrimSpace(data))
+		}
+	}
+	lease := o.Lease
+	if lease == "" {
+		lease = o.Secret + "-lock"
+	}
+	host, _ := os.Hostname()
+	return &Store{Client: client, Namespace: ns, Secret: o.Secret, Lease: lease,
+		Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), StatePath: o.StatePath, KeyPath: o.KeyPath,
+		LeaseDuration: cmp.Or(o.LeaseDuration, 15*time.Second), Timeout: o.Timeout, Log: o.Log}, nil
 }

@@ -317,7 +317,9 @@ func Wait(t testing.TB, cmd *exec.Cmd, timeout time.Duration) Result {
 func Start(t testing.TB, env map[string]string, args ...string) *exec.Cmd {
 	t.Helper()
 	bin := Binary(t)
-	if _, faulty := env["DCRCTL_FAULT_KILL_AT"]; faulty {
+	_, kill := env["DCRCTL_FAULT_KILL_AT"]
+	_, pause := env["DCRCTL_FAULT_PAUSE_AT"]
+	if kill || pause {
 		bin = FaultBinary(t)
 	}
 	return start(t, env, args, bin)
