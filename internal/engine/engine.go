@@ -163,6 +163,7 @@ type run struct {
 	report  *Report
 
 	basis        Basis  // what this run's plan is computed from
+	claimed      bool   // the store's lock is held and the state checked since Load
 	renewPlanned bool   // a dry run has already planned a RAT renewal
 	noRotation   bool   // this run discards the pending key: make no new one
 	endpoint     string // the registration endpoint, once found
@@ -343,7 +344,29 @@ func (r *run) save() error {
 	if r.opts.DryRun {
 		return nil
 	}
+	if err := r.claim(false); err != nil {
+		return err
+	}
 	return r.e.store().Save(r.st, false)
+}
+
+// claim makes sure, before this run's first write, that it holds the
+// store's lock and that the state is still what it read. An IdP's answer
+// (mustWin) is saved whatever changed meanwhile.
+func (r *run) claim(mustWin bool) error {
+	if r.claimed {
+		return nil
+	}
+	err := r.e.store().Claim(context.Background(), r.cfg.LockTimeout)
+	if errors.Is(err, state.ErrConflict) && mustWin {
+		r.e.Log.Warn("the state changed while an answer of the IdP was on its way; saving the answer over it")
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	r.claimed = true
+	return nil
 }
 
 // persist applies change to the state and saves it, even in a dry run: for
@@ -353,6 +376,9 @@ func (r *run) save() error {
 // writer's change (see state.Store); a note must not win (it is the fence
 // that stops a request planned from stale state).
 func (r *run) persist(change func(*state.State), mustWin bool) error {
+	if err := r.claim(mustWin); err != nil {
+		return err
+	}
 	change(r.st)
 	store := r.e.store()
 	if !r.opts.DryRun {
@@ -1252,6 +1278,9 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		fresh.PublishedAt, fresh.SupersededAt = nil, nil
 		r.st.Keys, r.st.JWKSSeenAt = []state.Key{fresh}, nil
 		r.markPublished([]string{r.active.rec.KID})
+		if err := r.claim(true); err != nil {
+			return err
+		}
 		return r.e.store().Save(r.st, true) // the IdP's answer: the newest state there is
 	})
 	var refused *idp.Error

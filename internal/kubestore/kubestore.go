@@ -19,8 +19,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -61,6 +63,28 @@ type Store struct {
 
 	mu      sync.Mutex
 	version string // the Secret's resourceVersion as last read or written; "" = none yet
+	// fetched is the Secret as CheckWritable read it, for the Load that
+	// follows (one API request, not two); nil when not found.
+	fetched     *corev1.Secret
+	hasFetched  bool
+	leaseHeld   bool
+	stopRenewal func()
+
+	requests atomic.Int64 // API requests sent, for the debug log and the benchmark
+}
+
+// Requests is how many API requests this store has sent.
+func (s *Store) Requests() int64 { return s.requests.Load() }
+
+// counting counts every request a client sends.
+type counting struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
 }
 
 func (s *Store) Where() string { return fmt.Sprintf("Secret %s/%s", s.Namespace, s.Secret) }
@@ -73,15 +97,13 @@ func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) 
 
 // Load reads the Secret, writes the local copies, and returns the state.
 func (s *Store) Load(ctx context.Context) (*state.State, error) {
-	ctx, cancel := s.call(ctx)
-	defer cancel()
-	sec, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	sec, err := s.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sec == nil {
 		s.setVersion("")
 		return &state.State{}, nil
-	}
-	if err != nil {
-		return nil, s.apiError("get", "secrets", s.Secret, err)
 	}
 	s.setVersion(sec.ResourceVersion)
 	st := &state.State{}
@@ -94,6 +116,29 @@ func (s *Store) Load(ctx context.Context) (*state.State, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// get reads the Secret (nil when there is none), or takes the copy
+// CheckWritable just read.
+func (s *Store) get(ctx context.Context) (*corev1.Secret, error) {
+	s.mu.Lock()
+	if s.hasFetched {
+		sec := s.fetched
+		s.fetched, s.hasFetched = nil, false
+		s.mu.Unlock()
+		return sec, nil
+	}
+	s.mu.Unlock()
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	sec, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.apiError("get", "secrets", s.Secret, err)
+	}
+	return sec, nil
 }
 
 // materialise writes the Secret's state and keys to the local files the
@@ -205,20 +250,23 @@ func (s *Store) currentVersion() string {
 // run needs with the Secret (get, update; create while it does not exist),
 // and checks the local copies' folders, before any request to the IdP.
 func (s *Store) CheckWritable(ctx context.Context) error {
+	sec, err := s.get(ctx)
+	if err != nil {
+		return err // a missing get permission is named here
+	}
+	s.mu.Lock()
+	s.fetched, s.hasFetched = sec, true
+	s.mu.Unlock()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	verbs := []string{"get", "update"}
-	if _, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-		verbs = []string{"get", "create"}
+	// One access review: update on the Secret, or create while there is
+	// none (RBAC cannot restrict create by name).
+	verb, name := "update", s.Secret
+	if sec == nil {
+		verb, name = "create", ""
 	}
-	for _, verb := range verbs {
-		name := s.Secret
-		if verb == "create" {
-			name = "" // RBAC cannot restrict create by name
-		}
-		if err := s.allowed(ctx, verb, "", "secrets", name); err != nil {
-			return err
-		}
+	if err := s.allowed(ctx, verb, "", "secrets", name); err != nil {
+		return err
 	}
 	for _, path := range []string{s.StatePath, s.KeyPath} {
 		if err := state.CheckWritable(path); err != nil {
@@ -272,9 +320,58 @@ func (s *Store) apiError(verb, resource, name string, err error) error {
 	return fmt.Errorf("kubernetes: %s %s %s/%s: %w", verb, resource, s.Namespace, name, err)
 }
 
-// Lock acquires the Lease, waiting up to timeout, and keeps renewing it
-// until unlock releases it.
-func (s *Store) Lock(ctx context.Context, timeout time.Duration) (func(), error) {
+// Lock takes nothing yet: a run that changes nothing costs no Lease
+// requests (a no-change bootstrap is two API requests: the Secret and one
+// access review). Claim takes the Lease before the first write; unlock
+// releases it if it was taken.
+func (s *Store) Lock(context.Context, time.Duration) (func(), error) {
+	return func() {
+		s.mu.Lock()
+		held, stop := s.leaseHeld, s.stopRenewal
+		s.leaseHeld, s.stopRenewal = false, nil
+		s.mu.Unlock()
+		if held {
+			stop()
+			s.release()
+		}
+		s.Log.Debug("kubernetes API requests", "count", s.Requests(), "secret", s.Where())
+	}, nil
+}
+
+// Claim acquires the Lease (waiting up to timeout), keeps renewing it, and
+// checks that the Secret is still the version Load read: ErrConflict if
+// another replica wrote it meanwhile (the Lease stays held; the run starts
+// again under it).
+func (s *Store) Claim(ctx context.Context, timeout time.Duration) error {
+	s.mu.Lock()
+	held := s.leaseHeld
+	s.mu.Unlock()
+	if !held {
+		stop, err := s.acquire(ctx, timeout)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.leaseHeld, s.stopRenewal = true, stop
+		s.mu.Unlock()
+	}
+	sec, err := s.get(ctx)
+	if err != nil {
+		return err
+	}
+	now := ""
+	if sec != nil {
+		now = sec.ResourceVersion
+	}
+	if now != s.currentVersion() {
+		return fmt.Errorf("%s: %w", s.Where(), state.ErrConflict)
+	}
+	return nil
+}
+
+// acquire takes the Lease, waiting up to timeout, and keeps renewing it
+// until stop is called.
+func (s *Store) acquire(ctx context.Context, timeout time.Duration) (stop func(), err error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		held, err := s.tryAcquire(ctx)
@@ -292,13 +389,12 @@ func (s *Store) Lock(ctx context.Context, timeout time.Duration) (func(), error)
 		case <-time.After(200*time.Millisecond + rand.N(300*time.Millisecond)):
 		}
 	}
-	stop := make(chan struct{})
+	quit := make(chan struct{})
 	done := make(chan struct{})
-	go s.renew(stop, done)
+	go s.renew(quit, done)
 	return func() {
-		close(stop)
+		close(quit)
 		<-done
-		s.release()
 	}, nil
 }
 
@@ -405,6 +501,8 @@ func New(o Options) (*Store, error) {
 		return nil, fmt.Errorf("kubernetes client: %w (set DCRCTL_KUBECONFIG outside a cluster)", err)
 	}
 	rc.Timeout = o.Timeout
+	store := &Store{}
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return counting{next: rt, n: &store.requests} })
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
@@ -421,7 +519,9 @@ func New(o Options) (*Store, error) {
 		lease = o.Secret + "-lock"
 	}
 	host, _ := os.Hostname()
-	return &Store{Client: client, Namespace: ns, Secret: o.Secret, Lease: lease,
-		Identity: fmt.Sprintf("%s/%d", host, os.Getpid()), StatePath: o.StatePath, KeyPath: o.KeyPath,
-		LeaseDuration: cmp.Or(o.LeaseDuration, 15*time.Second), Timeout: o.Timeout, Log: o.Log}, nil
+	store.Client, store.Namespace, store.Secret, store.Lease = client, ns, o.Secret, lease
+	store.Identity = fmt.Sprintf("%s/%d", host, os.Getpid())
+	store.StatePath, store.KeyPath = o.StatePath, o.KeyPath
+	store.LeaseDuration, store.Timeout, store.Log = cmp.Or(o.LeaseDuration, 15*time.Second), o.Timeout, o.Log
+	return store, nil
 }

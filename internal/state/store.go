@@ -12,8 +12,13 @@ import (
 type Store interface {
 	// Lock keeps other dcrctl processes from working on the registration
 	// at once, waiting up to timeout. It only reduces contention; the
-	// store's Save is what keeps the state correct.
+	// store's Save is what keeps the state correct. A store whose lock
+	// costs requests takes it in Claim instead, only when a run writes.
 	Lock(ctx context.Context, timeout time.Duration) (unlock func(), err error)
+	// Claim is called before a run's first write: the lock is held from
+	// then on (released by Lock's unlock), and ErrConflict says the state
+	// changed since Load (the run starts again).
+	Claim(ctx context.Context, timeout time.Duration) error
 	// CheckWritable fails (UnwritableError) unless Save can succeed,
 	// before any request whose answer would have to be saved.
 	CheckWritable(ctx context.Context) error
@@ -41,6 +46,9 @@ func (f FileStore) Lock(ctx context.Context, timeout time.Duration) (func(), err
 }
 
 func (f FileStore) CheckWritable(context.Context) error { return CheckWritable(f.Path) }
+
+// Claim: the flock is taken for the whole run already.
+func (f FileStore) Claim(context.Context, time.Duration) error { return nil }
 
 func (f FileStore) Load(context.Context) (*State, error) { return Load(f.Path) }
 

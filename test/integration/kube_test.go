@@ -272,3 +272,22 @@ func TestKubeStoreCrashAtEveryStepRecovers(t *testing.T) {
 		})
 	}
 }
+
+// A bootstrap with nothing to change costs one IdP request and at most two
+// API-server requests (the Secret and one access review): no Lease.
+func TestKubeStoreNoChangeBootstrapIsCheap(t *testing.T) {
+	k := testenv.StartKube(t)
+	idp := testenv.StartIdP(t, 0)
+	ns := k.Namespace(t)
+	k.Grant(t, ns, documentedRole())
+	c := kubeReplica(t, k, idp.URL, ns)
+	c.mustRun(0, "bootstrap")
+	idp.ResetRequests(t)
+	res := c.mustRun(0, "--log-level", "debug", "bootstrap")
+	if got := methods(idp.Requests(t)); len(got) != 1 {
+		t.Errorf("IdP requests %v, want one GET", got)
+	}
+	if !strings.Contains(res.Stderr, `"msg":"kubernetes API requests","count":2`) {
+		t.Errorf("want 2 API-server requests:\n%s", grep(res.Stderr, "kubernetes API requests"))
+	}
+}
