@@ -76,6 +76,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		}
 		return code
 	}
+	if errors.As(err, new(exitCodeError)) {
+		return ExitCode(err) // the supervised application's own exit
+	}
 	if err != nil {
 		msg := a.redactor.Redact(err.Error())
 		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", msg)
@@ -116,7 +119,7 @@ func (a *App) rootCmd() *cobra.Command {
 	for flag, key := range flagKeys {
 		a.viper.BindPFlag(key, pf.Lookup(flag))
 	}
-	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd(), a.profilesCmd())
+	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd(), a.profilesCmd(), a.runCmd())
 	argsAreUsage(root)
 	completeOutputs(root)
 	return root

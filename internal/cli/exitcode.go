@@ -50,12 +50,15 @@ func ExitCode(err error) int {
 		stale       *engine.StalePlanError
 		health      healthError
 		forbidden   *kubestore.ForbiddenError
+		childExit   exitCodeError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &health):
 		return health.code
+	case errors.As(err, &childExit):
+		return childExit.code
 	case errors.As(err, &usage), errors.As(err, &refused):
 		return ExitUsage
 	case errors.As(err, &cfgErr), errors.As(err, &missingIAT):

@@ -64,6 +64,9 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "check_interval", Env: []string{"DCRCTL_CHECK_INTERVAL"}, Default: "6h", Help: "dcrctl run: maintenance every this long (±10% jitter)"},
+	{Key: "listen", Env: []string{"DCRCTL_LISTEN"}, Default: "127.0.0.1:9464", Help: "dcrctl run: /healthz, /readyz and /metrics here (loopback by default; empty: off)"},
+	{Key: "on_key_change", Env: []string{"DCRCTL_ON_KEY_CHANGE"}, Help: "dcrctl run: when the active key changes, a signal for the child (SIGHUP) or a shell command (DCRCTL_ACTIVE_KID set)"},
 	{Key: "state_store", Env: []string{"DCRCTL_STATE_STORE"}, Default: "file", Help: "file (BFF_CLIENT_CRED_PATH and its flock) or kubernetes (a Secret and a Lease; local copies still written)"},
 	{Key: "kube_namespace", Env: []string{"DCRCTL_KUBE_NAMESPACE"}, Help: "namespace of the Secret and Lease (default: the pod's own, else default)"},
 	{Key: "kube_secret", Env: []string{"DCRCTL_KUBE_SECRET"}, Default: "dcrctl-state", Help: "the Secret holding the state and the private keys"},
@@ -121,6 +124,10 @@ type Config struct {
 	LockTimeout   time.Duration
 	TUIRefresh    time.Duration // 0: off
 	AuditLog      string        // "" = beside the state file
+
+	CheckInterval time.Duration
+	Listen        string
+	OnKeyChange   string
 
 	StateStore    string // file or kubernetes
 	KubeNamespace string
@@ -329,6 +336,9 @@ func Load(v *viper.Viper) (*Config, error) {
 		LockTimeout:          r.duration("lock_timeout"),
 		TUIRefresh:           r.optionalDuration("tui_refresh", -1),
 		AuditLog:             r.str("audit_log"),
+		CheckInterval:        r.duration("check_interval"),
+		Listen:               r.str("listen"),
+		OnKeyChange:          r.str("on_key_change"),
 		StateStore:           strings.ToLower(r.str("state_store")),
 		KubeNamespace:        r.str("kube_namespace"),
 		KubeSecret:           r.str("kube_secret"),
@@ -362,6 +372,8 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("update_method"), Problem: fmt.Sprintf("%q is not put or patch", c.UpdateMethod)}
 	case c.Timeout == 0:
 		return nil, &Error{Name: nameOf("timeout"), Problem: "must be more than 0"}
+	case c.CheckInterval < time.Second:
+		return nil, &Error{Name: nameOf("check_interval"), Problem: "must be at least 1s"}
 	case c.StateStore != "file" && c.StateStore != "kubernetes":
 		return nil, &Error{Name: nameOf("state_store"), Problem: fmt.Sprintf("%q is not file or kubernetes", c.StateStore)}
 	case c.UpdateTimeout == 0:
