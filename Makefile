@@ -52,7 +52,7 @@ fuzz:
 # Measures against the floor on the real test IdP and prints a table (no
 # timed assertions anywhere); BENCHMARKS.md keeps the latest one.
 bench: test-deps
-	$(GO) test -tags bench -count=1 -run TestBenchTable -v ./test/bench | grep -E '^\|'
+	$(GO) test -tags bench -count=1 -run 'TestBenchTable|TestBenchKube' -v ./test/bench | grep -E '^\|'
 	$(GO) test -run '^$$' -bench View -benchmem ./internal/ui
 
 # Refresh the TUI golden screens after an intended change to the UI.

@@ -223,7 +223,7 @@ func tuiFirstFrame(t *testing.T, bin string, c *client) time.Duration {
 		var took time.Duration
 		for attempt := 0; attempt < 2000; attempt++ { // at most ~10 s
 			out, _ := exec.Command("tmux", "-L", socket, "capture-pane", "-p", "-t", "b").Output()
-			if bytes.Contains(out, []byte("refreshed")) {
+			if bytes.Contains(out, []byte(" read ")) {
 				took = time.Since(start)
 				break
 			}

@@ -13,6 +13,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/dcrctl/dcrctl/internal/kubestore"
 	"github.com/dcrctl/dcrctl/internal/state"
@@ -21,16 +22,20 @@ import (
 
 const kubeSecret, kubeLease = "dcrctl-state", "dcrctl-state-lock"
 
-// documentedRole is the Role deploy/kubernetes/rbac.yaml grants: get and
-// update on one named Secret (create, which RBAC cannot limit by name, only
-// to make it), get/create/update on one Lease.
+// documentedRole is the Role of deploy/kubernetes/rbac.yaml, read from the
+// file itself: the tests grant exactly what the README documents.
 func documentedRole() []rbacv1.PolicyRule {
-	return []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{kubeSecret}, Verbs: []string{"get", "update"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{kubeLease}, Verbs: []string{"get", "update"}},
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "kubernetes", "rbac.yaml"))
+	if err != nil {
+		panic(err)
 	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var role rbacv1.Role
+		if yaml.Unmarshal([]byte(doc), &role) == nil && role.Kind == "Role" {
+			return role.Rules
+		}
+	}
+	panic("deploy/kubernetes/rbac.yaml has no Role")
 }
 
 // kubeReplica is one replica (pod) of the BFF: its own local folder, the

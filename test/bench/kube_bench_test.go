@@ -1,0 +1,144 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/dcrctl/dcrctl/internal/testenv"
+)
+
+// documentedRole is deploy/kubernetes/rbac.yaml's Role.
+func documentedRole(t *testing.T) []rbacv1.PolicyRule {
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "kubernetes", "rbac.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var role rbacv1.Role
+		if yaml.Unmarshal([]byte(doc), &role) == nil && role.Kind == "Role" {
+			return role.Rules
+		}
+	}
+	t.Fatal("no Role in rbac.yaml")
+	return nil
+}
+
+var apiRequests = regexp.MustCompile(`"msg":"kubernetes API requests","count":(\d+)`)
+
+// TestBenchKube: a fleet wave with the Kubernetes store, and `dcrctl run`
+// idle. Prints rows of the same table.
+func TestBenchKube(t *testing.T) {
+	k := testenv.StartKube(t)
+	idp := testenv.StartIdP(t, 0)
+	bin := releaseBinary(t)
+	ns := k.Namespace(t)
+	k.Grant(t, ns, documentedRole(t))
+	kubeconfig := k.Kubeconfig(t)
+	replica := func() *client {
+		c := newClient(t, idp.URL, "ES256")
+		c.env["DCRCTL_STATE_STORE"] = "kubernetes"
+		c.env["DCRCTL_KUBECONFIG"] = kubeconfig
+		c.env["DCRCTL_KUBE_NAMESPACE"] = ns
+		c.env["DCRCTL_LOG_FORMAT"] = "json"
+		return c
+	}
+	replica().run(t, bin, "bootstrap")
+
+	const wave = 50
+	fleet := make([]*client, wave)
+	for i := range fleet {
+		fleet[i] = replica()
+	}
+	idp.ResetRequests(t)
+	cmds := make([]*exec.Cmd, wave)
+	outs := make([]*bytes.Buffer, wave)
+	start := time.Now()
+	for i, c := range fleet {
+		cmd := exec.Command(bin, "--log-level", "debug", "--log-format", "json", "bootstrap")
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		for k, v := range c.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		outs[i] = &bytes.Buffer{}
+		cmd.Stderr = outs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds[i] = cmd
+	}
+	failed, api := 0, 0
+	for i, cmd := range cmds {
+		if cmd.Wait() != nil {
+			failed++
+		}
+		for _, m := range apiRequests.FindAllStringSubmatch(outs[i].String(), -1) {
+			n, _ := strconv.Atoi(m[1])
+			api += n
+		}
+	}
+	took := time.Since(start)
+	fmt.Printf("\n| measure | result | target |\n|---|---|---|\n")
+	fmt.Printf("| Kubernetes store: %d no-change bootstraps at once: failures / IdP requests per bootstrap / API-server requests per bootstrap / wall | %d / %.1f / %.1f / %s | 0 / 1 / ≤ 2 |\n",
+		wave, failed, float64(len(idp.Requests(t)))/wave, float64(api)/wave, ms(took))
+
+	// dcrctl run idle, as a sidecar: RSS and CPU over a minute.
+	c := replica()
+	c.env["DCRCTL_CHECK_INTERVAL"] = "1h"
+	c.env["DCRCTL_LISTEN"] = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	cmd := exec.Command(bin, "run")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range c.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(3 * time.Second) // the first bootstrap
+	cpu0 := cpuTicks(t, cmd.Process.Pid)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	<-ctx.Done()
+	cancel()
+	used := float64(cpuTicks(t, cmd.Process.Pid)-cpu0) / 100 // clock ticks (USER_HZ 100) to seconds
+	fmt.Printf("| dcrctl run idle (sidecar, Kubernetes store): RSS / CPU over 60 s | %.1f MiB / %.3f%% of a core | < 20 MiB / < 0.1%% |\n",
+		float64(rssKiB(t, cmd.Process.Pid))/1024, used/60*100)
+}
+
+func cpuTicks(t *testing.T, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
+	u, _ := strconv.ParseInt(fields[11], 10, 64) // utime
+	s, _ := strconv.ParseInt(fields[12], 10, 64) // stime
+	return u + s
+}
+
+func rssKiB(t *testing.T, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			n, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
