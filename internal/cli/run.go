@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,7 +41,8 @@ type maintainer struct {
 	mu      sync.Mutex
 	lastErr error
 	lastRun time.Time
-	active  string // the active kid after the last run
+	active  string    // the active kid after the last run
+	child   *exec.Cmd // the supervised application, once started
 }
 
 func (a *App) runCmd() *cobra.Command {
@@ -59,6 +61,9 @@ it is retried with backoff and shows in readiness and metrics.`,
 			if err != nil {
 				return err
 			}
+			// Small heap headroom: a long-running supervisor should stay
+			// light next to the application (README: Long-running services).
+			debug.SetGCPercent(25)
 			m := &maintainer{a: a, e: e, interval: e.Cfg.CheckInterval}
 			// The first bootstrap must succeed: without it the application
 			// has no client and no key (the orchestrator restarts us).
@@ -92,6 +97,9 @@ func (m *maintainer) maintain(ctx context.Context) error {
 	}
 	after := m.active
 	m.mu.Unlock()
+	// A supervisor idles for hours between runs: hand the run's garbage
+	// back to the OS rather than keep it resident.
+	debug.FreeOSMemory()
 	if err != nil {
 		m.a.log.Error("maintenance failed; the application keeps running, retrying with backoff", "err", m.a.redactor.Redact(err.Error()))
 		return err
@@ -137,10 +145,6 @@ func (m *maintainer) loop(ctx context.Context) {
 	}
 }
 
-// child is the supervised application, once started.
-var childMu sync.Mutex
-var child *exec.Cmd
-
 // supervise starts the application, forwards signals to it, keeps
 // maintaining, and returns its exit code.
 func (m *maintainer) supervise(ctx context.Context, args []string) error {
@@ -149,9 +153,9 @@ func (m *maintainer) supervise(ctx context.Context, args []string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", args[0], err)
 	}
-	childMu.Lock()
-	child = cmd
-	childMu.Unlock()
+	m.mu.Lock()
+	m.child = cmd
+	m.mu.Unlock()
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(signals)
@@ -199,9 +203,9 @@ func (m *maintainer) keyChanged(kid string) {
 		return
 	}
 	if sig, ok := signalNamed(strings.TrimPrefix(hook, "signal:")); ok {
-		childMu.Lock()
-		c := child
-		childMu.Unlock()
+		m.mu.Lock()
+		c := m.child
+		m.mu.Unlock()
 		if c != nil && c.Process != nil {
 			c.Process.Signal(sig)
 		}

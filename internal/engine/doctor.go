@@ -48,7 +48,7 @@ func (e *Engine) Doctor(ctx context.Context) []Check {
 	if cfg.RequireLocal() != nil {
 		return out
 	}
-	add(e.checkWritable())
+	add(e.checkWritable(ctx))
 	add(e.checkFile("state file", cfg.StatePath, "BFF_CLIENT_CRED_PATH"))
 	add(e.checkFile("signing key", cfg.SigningKeyPath, "BFF_JWT_SIGNING_KEY"))
 	st, stErr := state.Load(cfg.StatePath)
@@ -72,11 +72,15 @@ func foundOr(err error, ok string) string {
 	return ok
 }
 
-func (e *Engine) checkWritable() Check {
+func (e *Engine) checkWritable(ctx context.Context) Check {
+	store := e.store()
 	c := Check{Name: "state folder writable", OK: true, Found: "a temp file can be created and renamed beside " + e.Cfg.StatePath}
-	if err := state.CheckWritable(e.Cfg.StatePath); err != nil {
+	if e.Cfg.StateStore == "kubernetes" {
+		c.Found = store.Where() + " can be written (access review), and the local copies' folder"
+	}
+	if err := store.CheckWritable(ctx); err != nil {
 		c.OK, c.Found = false, err.Error()
-		c.Fix = "mount the volume, create the folder, or make it writable for this user"
+		c.Fix = "mount the volume, create the folder, or make it writable for this user; with the Kubernetes store, grant the Role of deploy/kubernetes/rbac.yaml"
 	}
 	return c
 }

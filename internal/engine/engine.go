@@ -213,6 +213,25 @@ const maxConflictRetries = 3
 // planned from the old state is sent), the run starts again: re-read,
 // re-plan.
 func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Context, *run) error) (*Report, error) {
+	if err := e.Cfg.RequireLocal(); err != nil {
+		return nil, err
+	}
+	// Every run that may change anything (a dry run too: it saves a RAT the
+	// IdP rotates) needs to write the state; found out before any request.
+	// The lock spans the attempts: a run that starts again after a conflict
+	// keeps the Lease it claimed, so it does not queue for it again.
+	var unwritable *state.UnwritableError
+	store := e.store()
+	unlock, err := store.Lock(ctx, e.Cfg.LockTimeout)
+	switch {
+	case errors.As(err, &unwritable) && opts.readOnly:
+		// status on a read-only state: it still shows what it can, and
+		// sends nothing whose answer it would have to save.
+		unlock = func() {}
+	case err != nil:
+		return nil, err
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
 		report, err := e.runOnce(ctx, opts, fn)
 		if !errors.Is(err, state.ErrConflict) || attempt >= maxConflictRetries || ctx.Err() != nil {
@@ -225,28 +244,12 @@ func (e *Engine) withRun(ctx context.Context, opts Options, fn func(context.Cont
 // runOnce validates, locks the state, loads state and keys, and runs fn.
 func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Context, *run) error) (*Report, error) {
 	cfg := e.Cfg
-	if err := cfg.RequireLocal(); err != nil {
-		return nil, err
-	}
-	// Every run that may change anything (a dry run too: it saves a RAT the
-	// IdP rotates) needs to write the state; found out before any request.
-	var unwritable *state.UnwritableError
 	store := e.store()
-	unlock, err := store.Lock(ctx, cfg.LockTimeout)
-	switch {
-	case errors.As(err, &unwritable) && opts.readOnly:
-		// status on a read-only state: it still shows what it can, and
-		// sends nothing whose answer it would have to save.
-		unlock = func() {}
-	case err != nil:
-		return nil, err
-	case !opts.readOnly:
+	if !opts.readOnly {
 		if err := store.CheckWritable(ctx); err != nil {
-			unlock()
 			return nil, err
 		}
 	}
-	defer unlock()
 	st, err := store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -658,6 +661,14 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 		return nil, err
 	}
 	reg, err := r.readClient(ctx, uri)
+	if idp.IsRejected(err) && !r.opts.DryRun {
+		// Before calling the RAT dead: a replica sharing the state may have
+		// rotated it since this run read it. Claiming checks (and takes the
+		// lock): a changed state restarts the run with the new RAT.
+		if claimErr := r.claim(false); claimErr != nil {
+			return nil, claimErr
+		}
+	}
 	switch {
 	case err == nil:
 		return reg, nil
