@@ -30,7 +30,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -45,9 +48,35 @@ const (
 	KeyNextPEM = "signing-key.next.pem"
 )
 
+// The three resources dcrctl touches. The dynamic client (with the typed
+// structs converted to and from unstructured objects) keeps dcrctl light:
+// the full clientset registers every API group at start, which cost every
+// run, file store or not, about 25 MB of memory.
+var (
+	secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	leasesGVR  = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
+	reviewsGVR = schema.GroupVersionResource{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews"}
+)
+
+func toUnstructured(obj any, apiVersion, kind string) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	return u, nil
+}
+
+func fromUnstructured[T any](u *unstructured.Unstructured) (*T, error) {
+	out := new(T)
+	return out, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, out)
+}
+
 // Store is the Secret and Lease of one client.
 type Store struct {
-	Client    kubernetes.Interface
+	Client    dynamic.Interface
 	Namespace string
 	Secret    string
 	Lease     string
@@ -131,14 +160,14 @@ func (s *Store) get(ctx context.Context) (*corev1.Secret, error) {
 	s.mu.Unlock()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	sec, err := s.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{})
+	u, err := s.Client.Resource(secretsGVR).Namespace(s.Namespace).Get(ctx, s.Secret, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, s.apiError("get", "secrets", s.Secret, err)
 	}
-	return sec, nil
+	return fromUnstructured[corev1.Secret](u)
 }
 
 // materialise writes the Secret's state and keys to the local files the
@@ -205,7 +234,7 @@ func (s *Store) Save(st *state.State, mustWin bool) error {
 func (s *Store) write(data map[string][]byte) error {
 	ctx, cancel := s.call(context.Background())
 	defer cancel()
-	secrets := s.Client.CoreV1().Secrets(s.Namespace)
+	secrets := s.Client.Resource(secretsGVR).Namespace(s.Namespace)
 	version := s.currentVersion()
 	sec := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: s.Secret, Namespace: s.Namespace, ResourceVersion: version,
@@ -213,12 +242,15 @@ func (s *Store) write(data map[string][]byte) error {
 		Type: corev1.SecretTypeOpaque,
 		Data: data,
 	}
-	var out *corev1.Secret
-	var err error
+	u, err := toUnstructured(sec, "v1", "Secret")
+	if err != nil {
+		return err
+	}
+	var out *unstructured.Unstructured
 	if version == "" {
-		out, err = secrets.Create(ctx, sec, metav1.CreateOptions{})
+		out, err = secrets.Create(ctx, u, metav1.CreateOptions{})
 	} else {
-		out, err = secrets.Update(ctx, sec, metav1.UpdateOptions{})
+		out, err = secrets.Update(ctx, u, metav1.UpdateOptions{})
 	}
 	switch {
 	case apierrors.IsConflict(err), apierrors.IsAlreadyExists(err):
@@ -230,7 +262,7 @@ func (s *Store) write(data map[string][]byte) error {
 		}
 		return s.apiError(verb, "secrets", s.Secret, err)
 	}
-	s.setVersion(out.ResourceVersion)
+	s.setVersion(out.GetResourceVersion())
 	return nil
 }
 
@@ -282,9 +314,17 @@ func (s *Store) allowed(ctx context.Context, verb, group, resource, name string)
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: s.Namespace, Verb: verb, Group: group, Resource: resource, Name: name},
 	}}
-	out, err := s.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	u, err := toUnstructured(review, "authorization.k8s.io/v1", "SelfSubjectAccessReview")
+	if err != nil {
+		return err
+	}
+	created, err := s.Client.Resource(reviewsGVR).Create(ctx, u, metav1.CreateOptions{})
 	if err != nil {
 		return s.apiError("create", "selfsubjectaccessreviews", "", err)
+	}
+	out, err := fromUnstructured[authorizationv1.SelfSubjectAccessReview](created)
+	if err != nil {
+		return err
 	}
 	if !out.Status.Allowed {
 		return &ForbiddenError{Verb: verb, Resource: resource, Name: name, Namespace: s.Namespace}
@@ -402,15 +442,19 @@ func (s *Store) acquire(ctx context.Context, timeout time.Duration) (stop func()
 func (s *Store) tryAcquire(ctx context.Context) (bool, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	leases := s.Client.CoordinationV1().Leases(s.Namespace)
+	leases := s.Client.Resource(leasesGVR).Namespace(s.Namespace)
 	now := metav1.NewMicroTime(time.Now())
 	seconds := int32(s.LeaseDuration / time.Second)
-	lease, err := leases.Get(ctx, s.Lease, metav1.GetOptions{})
+	lease, err := s.getLease(ctx)
 	if apierrors.IsNotFound(err) {
-		_, err = leases.Create(ctx, &coordinationv1.Lease{
+		u, convErr := toUnstructured(&coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: s.Lease, Namespace: s.Namespace},
 			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &s.Identity, LeaseDurationSeconds: &seconds, AcquireTime: &now, RenewTime: &now},
-		}, metav1.CreateOptions{})
+		}, "coordination.k8s.io/v1", "Lease")
+		if convErr != nil {
+			return false, convErr
+		}
+		_, err = leases.Create(ctx, u, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
 			return false, nil
 		}
@@ -427,13 +471,26 @@ func (s *Store) tryAcquire(ctx context.Context) (bool, error) {
 	}
 	lease.Spec.HolderIdentity, lease.Spec.LeaseDurationSeconds = &s.Identity, &seconds
 	lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
-	if _, err := leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
+	u, err := toUnstructured(lease, "coordination.k8s.io/v1", "Lease")
+	if err != nil {
+		return false, err
+	}
+	if _, err := leases.Update(ctx, u, metav1.UpdateOptions{}); err != nil {
 		if apierrors.IsConflict(err) {
 			return false, nil // someone else took it first
 		}
 		return false, s.apiError("update", "leases", s.Lease, err)
 	}
 	return true, nil
+}
+
+// getLease reads the Lease.
+func (s *Store) getLease(ctx context.Context) (*coordinationv1.Lease, error) {
+	u, err := s.Client.Resource(leasesGVR).Namespace(s.Namespace).Get(ctx, s.Lease, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured[coordinationv1.Lease](u)
 }
 
 func expired(l *coordinationv1.Lease) bool {
@@ -464,14 +521,16 @@ func (s *Store) renew(stop <-chan struct{}, done chan<- struct{}) {
 func (s *Store) release() {
 	ctx, cancel := s.call(context.Background())
 	defer cancel()
-	leases := s.Client.CoordinationV1().Leases(s.Namespace)
-	lease, err := leases.Get(ctx, s.Lease, metav1.GetOptions{})
+	lease, err := s.getLease(ctx)
 	if err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity != s.Identity {
 		return
 	}
 	empty := ""
 	lease.Spec.HolderIdentity = &empty
-	leases.Update(ctx, lease, metav1.UpdateOptions{}) // a failed release expires on its own
+	if u, err := toUnstructured(lease, "coordination.k8s.io/v1", "Lease"); err == nil {
+		// A failed release expires on its own.
+		s.Client.Resource(leasesGVR).Namespace(s.Namespace).Update(ctx, u, metav1.UpdateOptions{})
+	}
 }
 
 // Options configure New.
@@ -503,7 +562,7 @@ func New(o Options) (*Store, error) {
 	rc.Timeout = o.Timeout
 	store := &Store{}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return counting{next: rt, n: &store.requests} })
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}

@@ -106,19 +106,25 @@ const revokedRAT = "revoked-registration-access-token"
 func (c *client) age(days int) {
 	c.t.Helper()
 	st := c.state()
+	ageState(st, days)
+	c.writeState(st)
+}
+
+// ageState moves st's key records (created, published, superseded) back by days.
+func ageState(st *state.State, days int) {
 	shift := time.Duration(days) * 24 * time.Hour
+	back := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		older := p.Add(-shift)
+		return &older
+	}
 	for i := range st.Keys {
 		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-shift)
-		if p := st.Keys[i].PublishedAt; p != nil {
-			older := p.Add(-shift)
-			st.Keys[i].PublishedAt = &older
-		}
-		if p := st.Keys[i].SupersededAt; p != nil {
-			older := p.Add(-shift)
-			st.Keys[i].SupersededAt = &older
-		}
+		st.Keys[i].PublishedAt = back(st.Keys[i].PublishedAt)
+		st.Keys[i].SupersededAt = back(st.Keys[i].SupersededAt)
 	}
-	c.writeState(st)
 }
 
 func (c *client) collectSecrets() {

@@ -73,28 +73,29 @@ func ageSecret(t *testing.T, k *testenv.Kube, ns string, days int) {
 		t.Fatal(err)
 	}
 	st, _ := state.Parse(sec.Data[kubestore.KeyState])
-	shift := time.Duration(days) * 24 * time.Hour
-	for i := range st.Keys {
-		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-shift)
-		if p := st.Keys[i].PublishedAt; p != nil {
-			older := p.Add(-shift)
-			st.Keys[i].PublishedAt = &older
-		}
-	}
+	ageState(st, days)
 	sec.Data[kubestore.KeyState], _ = json.Marshal(st)
 	if _, err := admin.Update(context.Background(), sec, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// First registration through the Kubernetes store: the Secret holds the
-// state and the key; each replica's local files are written from it and
-// match what the IdP publishes; a second replica registers nothing.
-func TestKubeStoreRegistersOnceForAllReplicas(t *testing.T) {
+// kubeWorld is an API server, the test IdP and a fresh namespace whose
+// Role is the documented one.
+func kubeWorld(t *testing.T) (*testenv.Kube, *testenv.IdP, string) {
+	t.Helper()
 	k := testenv.StartKube(t)
 	idp := testenv.StartIdP(t, 0)
 	ns := k.Namespace(t)
 	k.Grant(t, ns, documentedRole())
+	return k, idp, ns
+}
+
+// First registration through the Kubernetes store: the Secret holds the
+// state and the key; each replica's local files are written from it and
+// match what the IdP publishes; a second replica registers nothing.
+func TestKubeStoreRegistersOnceForAllReplicas(t *testing.T) {
+	k, idp, ns := kubeWorld(t)
 
 	a := kubeReplica(t, k, idp.URL, ns)
 	a.mustRun(0, "bootstrap")
@@ -155,10 +156,7 @@ func TestKubeStoreMissingPermissionFailsBeforeTheIdP(t *testing.T) {
 // 16 replicas start at once with a rotation due: exactly one new key, one
 // update at the IdP, all exit 0, and the RAT in the Secret is the live one.
 func TestKubeStoreSixteenReplicasRotateOnce(t *testing.T) {
-	k := testenv.StartKube(t)
-	idp := testenv.StartIdP(t, 0)
-	ns := k.Namespace(t)
-	k.Grant(t, ns, documentedRole())
+	k, idp, ns := kubeWorld(t)
 	first := kubeReplica(t, k, idp.URL, ns)
 	first.mustRun(0, "bootstrap")
 	ageSecret(t, k, ns, 31)
@@ -281,10 +279,7 @@ func TestKubeStoreCrashAtEveryStepRecovers(t *testing.T) {
 // A bootstrap with nothing to change costs one IdP request and at most two
 // API-server requests (the Secret and one access review): no Lease.
 func TestKubeStoreNoChangeBootstrapIsCheap(t *testing.T) {
-	k := testenv.StartKube(t)
-	idp := testenv.StartIdP(t, 0)
-	ns := k.Namespace(t)
-	k.Grant(t, ns, documentedRole())
+	k, idp, ns := kubeWorld(t)
 	c := kubeReplica(t, k, idp.URL, ns)
 	c.mustRun(0, "bootstrap")
 	idp.ResetRequests(t)
