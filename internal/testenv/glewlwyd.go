@@ -193,6 +193,45 @@ func startServer(t testing.TB, cmd *exec.Cmd, readyURL string) *syncBuffer {
 	return logs
 }
 
+// tryStartServer starts cmd and waits (at most 20 s) for any HTTP answer at
+// readyURL; it reports an error, rather than failing the test, when the
+// process exits first or never answers, so that the caller may retry.
+func tryStartServer(t testing.TB, cmd *exec.Cmd, readyURL string) (*syncBuffer, error) {
+	t.Helper()
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return logs, err
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+		}
+	})
+	client := &http.Client{Timeout: time.Second}
+	for attempt := 0; attempt < 200; attempt++ {
+		select {
+		case <-exited:
+			return logs, fmt.Errorf("%s exited before answering", filepath.Base(cmd.Path))
+		default:
+		}
+		if resp, err := client.Get(readyURL); err == nil {
+			resp.Body.Close()
+			return logs, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return logs, fmt.Errorf("%s did not answer at %s in 20s", filepath.Base(cmd.Path), readyURL)
+}
+
 // waitListening polls url until any HTTP answer, for at most 20 s.
 func waitListening(t testing.TB, name, url string, logs fmt.Stringer) {
 	t.Helper()

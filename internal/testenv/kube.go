@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,50 +85,86 @@ func StartKube(t testing.TB) *Kube {
 	saKey := writeFile(t, dir, "sa.pem", rsaKeyPEM(t))
 	tokens := writeFile(t, dir, "tokens.csv", []byte(fmt.Sprintf("%s,admin,admin,\"system:masters\"\n%s,%s,%s-uid\n", k.AdminToken, k.UserToken, KubeUser, KubeUser)))
 
-	etcdPort, peerPort, apiPort := FreePort(t), FreePort(t), FreePort(t)
-	etcdURL := "http://127.0.0.1:" + strconv.Itoa(etcdPort)
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
-	startServer(t, exec.Command(filepath.Join(bins, "etcd"),
-		"--data-dir", filepath.Join(dir, "etcd"), "--name", "default",
-		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
-		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "default="+peerURL, "--unsafe-no-fsync", "--log-level", "error"), etcdURL+"/health")
-	api := exec.Command(filepath.Join(bins, "kube-apiserver"),
-		"--etcd-servers", etcdURL,
-		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", strconv.Itoa(apiPort),
-		"--endpoint-reconciler-type", "none",
-		"--tls-cert-file", certFile, "--tls-private-key-file", keyFile,
-		"--token-auth-file", tokens, "--authorization-mode", "RBAC",
-		"--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", saKey,
-		"--service-account-signing-key-file", saKey, "--service-cluster-ip-range", "10.0.0.0/24",
-		"--enable-priority-and-fairness=false", "--v", "0")
-	k.logs = &syncBuffer{}
-	api.Stdout, api.Stderr = k.logs, k.logs
-	if err := api.Start(); err != nil {
-		t.Fatalf("start kube-apiserver: %v", err)
+	// FreePort closes its port before the server binds it: on a busy
+	// machine another process may take it first, and the server exits with
+	// "address already in use". Each is then started again on new ports.
+	var etcdURL string
+	for attempt := 1; ; attempt++ {
+		etcdPort, peerPort := FreePort(t), FreePort(t)
+		etcdURL = "http://127.0.0.1:" + strconv.Itoa(etcdPort)
+		peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
+		logs, err := tryStartServer(t, exec.Command(filepath.Join(bins, "etcd"),
+			"--data-dir", filepath.Join(dir, "etcd-"+strconv.Itoa(attempt)), "--name", "default",
+			"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
+			"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+			"--initial-cluster", "default="+peerURL, "--unsafe-no-fsync", "--log-level", "error"), etcdURL+"/health")
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(logs.String(), "address already in use") {
+			t.Fatalf("etcd: %v\n%s", err, logs.String())
+		}
 	}
-	t.Cleanup(func() { stopGracefully(api, 5*time.Second) })
-	k.URL = "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	k.waitReady(t)
+	for attempt := 1; ; attempt++ {
+		apiPort := FreePort(t)
+		api := exec.Command(filepath.Join(bins, "kube-apiserver"),
+			"--etcd-servers", etcdURL,
+			"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", strconv.Itoa(apiPort),
+			"--endpoint-reconciler-type", "none",
+			"--tls-cert-file", certFile, "--tls-private-key-file", keyFile,
+			"--token-auth-file", tokens, "--authorization-mode", "RBAC",
+			"--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", saKey,
+			"--service-account-signing-key-file", saKey, "--service-cluster-ip-range", "10.0.0.0/24",
+			"--enable-priority-and-fairness=false", "--v", "0")
+		k.logs = &syncBuffer{}
+		api.Stdout, api.Stderr = k.logs, k.logs
+		if err := api.Start(); err != nil {
+			t.Fatalf("start kube-apiserver: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { api.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			api.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+				api.Process.Kill()
+				<-exited
+			}
+		})
+		k.URL = "https://127.0.0.1:" + strconv.Itoa(apiPort)
+		err := k.waitReady(exited)
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(k.logs.String(), "address already in use") {
+			t.Fatalf("%v\n%s", err, k.logs.String())
+		}
+	}
 	return k
 }
 
-// waitReady polls /readyz (at most 90 s: a loaded machine starts it slowly).
-func (k *Kube) waitReady(t testing.TB) {
-	t.Helper()
+// waitReady polls /readyz (at most 90 s: a loaded machine starts it
+// slowly), and gives up early when the server has exited.
+func (k *Kube) waitReady(exited <-chan struct{}) error {
 	pool := x509.NewCertPool()
 	ca, _ := os.ReadFile(k.CAFile)
 	pool.AppendCertsFromPEM(ca)
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	var last string
 	for attempt := 0; attempt < 450; attempt++ {
+		select {
+		case <-exited:
+			return fmt.Errorf("kube-apiserver exited before it was ready")
+		default:
+		}
 		req, _ := http.NewRequest(http.MethodGet, k.URL+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer "+k.AdminToken)
 		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 			last = resp.Status
 		} else {
@@ -135,7 +172,7 @@ func (k *Kube) waitReady(t testing.TB) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("kube-apiserver not ready after 90 s: %s\n%s", last, k.logs.String())
+	return fmt.Errorf("kube-apiserver not ready after 90 s: %s", last)
 }
 
 func (k *Kube) restConfig(token string) *rest.Config {
