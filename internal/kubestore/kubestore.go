@@ -365,6 +365,11 @@ func (s *Store) apiError(verb, resource, name string, err error) error {
 // access review). Claim takes the Lease before the first write; unlock
 // releases it if it was taken.
 func (s *Store) Lock(context.Context, time.Duration) (func(), error) {
+	// A Secret CheckWritable read outside a run (doctor) is not this run's:
+	// the cache serves only the Load that follows CheckWritable in a run.
+	s.mu.Lock()
+	s.fetched, s.hasFetched = nil, false
+	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
 		held, stop := s.leaseHeld, s.stopRenewal
