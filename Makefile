@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION) \
 .PHONY: build test test-deps lint demo golden fuzz bench man clean
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
 
 # Everything the tests need on this machine: the test IdP's node packages
 # (from the committed lock file), Debian's prometheus-pushgateway, tmux,

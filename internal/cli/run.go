@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/memtrim"
 	"github.com/dcrctl/dcrctl/internal/metrics"
 )
 
@@ -98,8 +99,10 @@ func (m *maintainer) maintain(ctx context.Context) error {
 	after := m.active
 	m.mu.Unlock()
 	// A supervisor idles for hours between runs: hand the run's garbage
-	// back to the OS rather than keep it resident.
-	debug.FreeOSMemory()
+	// and the code pages it touched back to the OS.
+	if _, err := memtrim.Release(); err != nil {
+		m.a.log.Debug("could not release idle memory", "err", err)
+	}
 	if err != nil {
 		m.a.log.Error("maintenance failed; the application keeps running, retrying with backoff", "err", m.a.redactor.Redact(err.Error()))
 		return err

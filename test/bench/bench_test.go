@@ -78,10 +78,12 @@ func median(d []time.Duration) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-// releaseBinary is built as `make build` builds it (stripped), for size and RSS.
+// releaseBinary is built as `make build` builds it (static, stripped), for
+// size and RSS.
 func releaseBinary(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "dcrctl")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path, "./cmd/dcrctl")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = testenv.RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
