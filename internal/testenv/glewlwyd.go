@@ -56,8 +56,14 @@ func StartGlewlwyd(t testing.TB) *Server {
 		t.Fatalf("load glewlwyd schema: %v\n%s", err, out)
 	}
 	proxy, forward := StartCountingProxy(t)
-	port := FreePort(t)
-	conf := fmt.Sprintf(`port=%d
+	// FreePort closes its port before Glewlwyd binds it: on a busy machine
+	// another process may take it first, and Glewlwyd exits. It is started
+	// again on a new port (at most three times).
+	var direct string
+	var logs *syncBuffer
+	for attempt := 1; ; attempt++ {
+		port := FreePort(t)
+		conf := fmt.Sprintf(`port=%d
 bind_address="127.0.0.1"
 external_url="%s"
 api_prefix="api"
@@ -80,12 +86,19 @@ plugin_module_path="/usr/lib/glewlwyd/plugin"
 hash_algorithm="SHA512"
 database={ type="sqlite3" path="%s" };
 `, port, proxy.URL, db) // no use_secure_connection line: 2.7.5 exits on "=false" (REFERENCES.md)
-	confPath := filepath.Join(dir, "glewlwyd.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+		confPath := filepath.Join(dir, "glewlwyd.conf")
+		if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		direct = fmt.Sprintf("http://127.0.0.1:%d", port)
+		var err error
+		if logs, err = tryStartServer(t, exec.Command(bin, "-c", confPath), direct+"/api/"); err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("glewlwyd: %v; its output:\n%s", err, logs.String())
+		}
 	}
-	direct := fmt.Sprintf("http://127.0.0.1:%d", port)
-	logs := startServer(t, exec.Command(bin, "-c", confPath), direct+"/api/")
 	forward(direct)
 
 	admin := newAdminSession(t, direct)
@@ -178,21 +191,6 @@ func gunzip(path string) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
-// startServer starts a server process, stopped when the test ends, and
-// waits until readyURL answers; it returns the process's output.
-func startServer(t testing.TB, cmd *exec.Cmd, readyURL string) *syncBuffer {
-	t.Helper()
-	name := filepath.Base(cmd.Path)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	t.Cleanup(func() { stopGracefully(cmd, 5*time.Second) })
-	waitListening(t, name, readyURL, logs)
-	return logs
-}
-
 // tryStartServer starts cmd and waits (at most 20 s) for any HTTP answer at
 // readyURL; it reports an error, rather than failing the test, when the
 // process exits first or never answers, so that the caller may retry.
@@ -230,37 +228,6 @@ func tryStartServer(t testing.TB, cmd *exec.Cmd, readyURL string) (*syncBuffer, 
 		time.Sleep(100 * time.Millisecond)
 	}
 	return logs, fmt.Errorf("%s did not answer at %s in 20s", filepath.Base(cmd.Path), readyURL)
-}
-
-// waitListening polls url until any HTTP answer, for at most 20 s.
-func waitListening(t testing.TB, name, url string, logs fmt.Stringer) {
-	t.Helper()
-	client := &http.Client{Timeout: time.Second}
-	for attempt := 0; attempt < 200; attempt++ {
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer at %s in 20s; its output:\n%s", name, url, logs.String())
-}
-
-// stopGracefully sends SIGTERM and waits up to grace before SIGKILL
-// (Glewlwyd takes 1–3 s to exit).
-func stopGracefully(cmd *exec.Cmd, grace time.Duration) {
-	if cmd.Process == nil || cmd.ProcessState != nil {
-		return
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(grace):
-		cmd.Process.Kill()
-		<-done
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's output and a reader.

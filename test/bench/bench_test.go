@@ -169,7 +169,8 @@ func TestBenchTable(t *testing.T) {
 	row("binary size (stripped)", fmt.Sprintf("%.1f MB", float64(fi.Size())/(1<<20)), "")
 
 	// 5. TUI: start to first full frame in tmux, against the IdP.
-	row("TUI start → first full frame (tmux, median of 5)", ms(tuiFirstFrame(t, bin, c)), "≤ 50 ms after the GET")
+	tui, baseline := tuiFirstFrame(t, bin, c), tmuxBaseline(t, c.dir)
+	row("TUI start → first full frame (tmux, median of 5) / the same harness printing at once / difference", ms(tui)+" / "+ms(baseline)+" / "+ms(tui-baseline), "≤ 50 ms after the GET")
 
 	// 6. Fleet: 200 processes at once, separate state files, one IdP.
 	fleet := make([]*client, 200)
@@ -207,17 +208,34 @@ func TestBenchTable(t *testing.T) {
 	fmt.Print(b.String())
 }
 
+// tuiFirstFrame is the median time from starting the TUI in a new tmux
+// session to the first screen that shows the client (its " read " line).
 func tuiFirstFrame(t *testing.T, bin string, c *client) time.Duration {
+	var script strings.Builder
+	for k, v := range c.env {
+		fmt.Fprintf(&script, "export %s='%s'\n", k, v)
+	}
+	fmt.Fprintf(&script, "exec %s tui\n", bin)
+	return firstScreen(t, c.dir, script.String())
+}
+
+// tmuxBaseline is the same measure for a script that prints the marker at
+// once: the cost of tmux, sh and the polling on this machine, which the
+// TUI figure includes.
+func tmuxBaseline(t *testing.T, dir string) time.Duration {
+	return firstScreen(t, dir, "echo 'last read now'\nsleep 30\n") // tmux trims a line's trailing blanks
+}
+
+// firstScreen runs script in a new 80x24 tmux session five times and
+// returns the median time until the screen shows " read ".
+func firstScreen(t *testing.T, dir, script string) time.Duration {
 	var samples []time.Duration
+	path := filepath.Join(dir, "first-screen.sh")
+	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 5; i++ {
 		socket := fmt.Sprintf("dcrctl-bench-%d-%d", os.Getpid(), i)
-		var script strings.Builder
-		for k, v := range c.env {
-			fmt.Fprintf(&script, "export %s='%s'\n", k, v)
-		}
-		fmt.Fprintf(&script, "exec %s tui\n", bin)
-		path := filepath.Join(c.dir, "tui.sh")
-		os.WriteFile(path, []byte(script.String()), 0o700)
 		start := time.Now()
 		if out, err := exec.Command("tmux", "-L", socket, "new-session", "-d", "-s", "b", "-x", "80", "-y", "24", "sh "+path).CombinedOutput(); err != nil {
 			t.Fatalf("tmux: %v %s", err, out)
@@ -233,7 +251,7 @@ func tuiFirstFrame(t *testing.T, bin string, c *client) time.Duration {
 		}
 		exec.Command("tmux", "-L", socket, "kill-server").Run()
 		if took == 0 {
-			t.Fatal("TUI never drew its first frame")
+			t.Fatal("the first screen never showed")
 		}
 		samples = append(samples, took)
 	}
