@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -87,6 +88,12 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 func colorProfile(getenv func(string) string, out *os.File) colorprofile.Profile {
 	if _, noColor := os.LookupEnv("NO_COLOR"); noColor || getenv("TERM") == "dumb" {
 		return colorprofile.Ascii
+	}
+	if out == os.Stdout {
+		// lipgloss detected stdout's profile at start-up (its package
+		// variable Writer). Detecting again costs a second `tmux info`
+		// process inside tmux: 30-50 ms before the first frame.
+		return lipgloss.Writer.Profile
 	}
 	return colorprofile.Detect(out, os.Environ())
 }

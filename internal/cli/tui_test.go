@@ -46,3 +46,13 @@ func TestTUIWithoutTerminalPrintsHelpAndExits64(t *testing.T) {
 		t.Errorf("help and reason expected on stderr:\n%s", stderr.String())
 	}
 }
+
+// The profile of stdout comes from lipgloss's detection at start-up; it
+// must be what a fresh detection answers.
+func TestStdoutProfileIsTheDetectedOne(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // restored at the end
+	os.Unsetenv("NO_COLOR")
+	if got, want := colorProfile(func(string) string { return "xterm-256color" }, os.Stdout), colorprofile.Detect(os.Stdout, os.Environ()); got != want {
+		t.Errorf("stdout profile %v, a fresh detection says %v", got, want)
+	}
+}
