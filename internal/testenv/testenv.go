@@ -48,6 +48,9 @@ type IdP struct {
 type Request struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
+	// AnsweredAt is when the test IdP answered, in ms since the epoch
+	// (the counting proxy in front of other IdPs leaves it 0).
+	AnsweredAt int64 `json:"answered_at,omitempty"`
 }
 
 // FreePort returns a loopback port that was free a moment ago.

@@ -72,12 +72,13 @@ function startProvider(issuer) {
   });
   provider.proxy = false;
 
-  // Glue: count requests.
+  // Glue: count requests, with when each was answered (ms since the epoch:
+  // the TUI benchmark measures its first frame after the GET's answer).
   provider.use(async (ctx, next) => {
-    if (!ctx.path.startsWith('/admin/')) {
-      requestLog.push({ method: ctx.method, path: ctx.path });
-    }
+    const seen = ctx.path.startsWith('/admin/') ? null : { method: ctx.method, path: ctx.path };
+    if (seen) requestLog.push(seen);
     await next();
+    if (seen) seen.answered_at = Date.now();
   });
 
   // Glue (a slow IdP): POST /admin/delay?method=PUT&ms=3000 holds the answer
