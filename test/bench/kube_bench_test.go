@@ -5,8 +5,6 @@ package bench
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,13 +84,15 @@ func TestBenchKube(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	waitReady(t, "http://"+listen+"/readyz")
+	testenv.Eventually(t, 30*time.Second, "readyz 200", func() bool { code, _ := testenv.Get(t, "http://"+listen+"/readyz"); return code == 200 })
 	cpu0 := cpuTicks(t, cmd.Process.Pid)
 	var peak, anon int64
 	for i := range 12 {
 		time.Sleep(5 * time.Second)
 		if i%3 == 2 {
-			scrape(t, "http://"+listen+"/metrics")
+			if code, _ := testenv.Get(t, "http://"+listen+"/metrics"); code != 200 {
+				t.Fatalf("/metrics answered %d", code)
+			}
 		}
 		if rss, a := rssKiB(t, cmd.Process.Pid); rss > peak {
 			peak, anon = rss, a
@@ -101,29 +101,6 @@ func TestBenchKube(t *testing.T) {
 	used := float64(cpuTicks(t, cmd.Process.Pid)-cpu0) / 100 // clock ticks (USER_HZ 100) to seconds
 	fmt.Printf("| dcrctl run idle (sidecar, Kubernetes store, scraped every 15 s): peak RSS (of it anonymous) / CPU over 60 s | %.1f MiB (%.1f MiB) / %.3f%% of a core | < 20 MiB / < 0.1%% |\n",
 		float64(peak)/1024, float64(anon)/1024, used/60*100)
-}
-
-// waitReady polls url until it answers 200 (bounded: 60 tries, 0.5 s apart).
-func waitReady(t *testing.T, url string) {
-	for range 60 {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("%s never answered 200", url)
-}
-
-func scrape(t *testing.T, url string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 }
 
 func cpuTicks(t *testing.T, pid int) int64 {

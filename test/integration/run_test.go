@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,29 +11,6 @@ import (
 
 	"github.com/dcrctl/dcrctl/internal/testenv"
 )
-
-// get fetches a health or metrics URL (one attempt).
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
-// eventually polls cond every 100 ms for at most limit.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("%s: not within %s", what, limit)
-}
 
 // dcrctl run as the application's supervisor: it bootstraps, starts the
 // application, rotates on schedule and tells it (SIGHUP), serves health and
@@ -56,27 +31,27 @@ func TestRunSupervisesTheApplication(t *testing.T) {
 	before := c.state().ActiveKID
 	cmd := testenv.Start(t, c.env, "run", "--", "sh", "-c", app)
 
-	eventually(t, 30*time.Second, "healthz", func() bool { code, _ := get(t, base+"/healthz"); return code == 200 })
-	if code, body := get(t, base+"/readyz"); code != 200 {
+	testenv.Eventually(t, 30*time.Second, "healthz", func() bool { code, _ := testenv.Get(t, base+"/healthz"); return code == 200 })
+	if code, body := testenv.Get(t, base+"/readyz"); code != 200 {
 		t.Errorf("readyz %d: %s", code, body)
 	}
 	// The first run rotated (a due key); the next maintenance after it
 	// is a no-change run. Make another rotation due to see the hook fire.
-	eventually(t, 30*time.Second, "first rotation", func() bool { return c.state().ActiveKID != before })
+	testenv.Eventually(t, 30*time.Second, "first rotation", func() bool { return c.state().ActiveKID != before })
 	c.age(31)
-	eventually(t, 30*time.Second, "SIGHUP to the application", func() bool { data, _ := os.ReadFile(hups); return strings.Contains(string(data), "hup") })
-	if _, body := get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_key_age_seconds{kid="`+c.state().ActiveKID+`",state="active"}`) || !strings.Contains(body, "bff_dcr_rat_healthy 1") {
+	testenv.Eventually(t, 30*time.Second, "SIGHUP to the application", func() bool { data, _ := os.ReadFile(hups); return strings.Contains(string(data), "hup") })
+	if _, body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_key_age_seconds{kid="`+c.state().ActiveKID+`",state="active"}`) || !strings.Contains(body, "bff_dcr_rat_healthy 1") {
 		t.Errorf("metrics:\n%s", body)
 	}
 
 	assertKeyMatchesState(t, c)
 
 	idp.Stop() // maintenance fails; the application keeps running
-	eventually(t, 90*time.Second, "readyz 503", func() bool { code, _ := get(t, base+"/readyz"); return code == 503 })
-	if code, _ := get(t, base+"/healthz"); code != 200 {
+	testenv.Eventually(t, 90*time.Second, "readyz 503", func() bool { code, _ := testenv.Get(t, base+"/readyz"); return code == 503 })
+	if code, _ := testenv.Get(t, base+"/healthz"); code != 200 {
 		t.Error("healthz failed while the application runs")
 	}
-	if _, body := get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_status{status="failure"} 1`) {
+	if _, body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_status{status="failure"} 1`) {
 		t.Errorf("metrics after a failed maintenance:\n%s", body)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
