@@ -20,7 +20,6 @@ import (
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/engine"
 	"github.com/dcrctl/dcrctl/internal/idp"
-	"github.com/dcrctl/dcrctl/internal/kubestore"
 	"github.com/dcrctl/dcrctl/internal/secret"
 )
 
@@ -244,6 +243,9 @@ func (a *App) Config() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.handOverIfKubernetes(cfg); err != nil {
+		return nil, err
+	}
 	a.redactor.Add(cfg.Secrets()...)
 	a.cfg = cfg
 	return cfg, nil
@@ -279,11 +281,9 @@ func (a *App) newEngine(cfg *config.Config) (*engine.Engine, error) {
 		Now: time.Now,
 	}
 	if cfg.StateStore == "kubernetes" {
-		store, err := kubestore.New(kubestore.Options{Kubeconfig: cfg.Kubeconfig, Namespace: cfg.KubeNamespace,
-			Secret: cfg.KubeSecret, Lease: cfg.KubeLease, StatePath: cfg.StatePath, KeyPath: cfg.SigningKeyPath,
-			Timeout: cfg.Timeout, LeaseDuration: cfg.KubeLeaseTTL, Log: a.log})
+		store, err := a.kubernetesStore(cfg)
 		if err != nil {
-			return nil, &config.Error{Name: "DCRCTL_STATE_STORE=kubernetes", Problem: err.Error()}
+			return nil, err
 		}
 		e.Store = store
 	}

@@ -296,7 +296,7 @@ func versionString() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%s (commit %s, built %s, %s)", v, commit, or(date, "unknown"), runtime.Version())
+	return fmt.Sprintf("%s (commit %s, built %s, %s, state stores: %s)", v, commit, or(date, "unknown"), runtime.Version(), stateStores)
 }
 
 func (a *App) print(format string, v any, text string) error {

@@ -7,7 +7,6 @@ import (
 	"github.com/dcrctl/dcrctl/internal/engine"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/keys"
-	"github.com/dcrctl/dcrctl/internal/kubestore"
 	"github.com/dcrctl/dcrctl/internal/state"
 )
 
@@ -49,7 +48,6 @@ func ExitCode(err error) int {
 		refused     *engine.RefusedError
 		stale       *engine.StalePlanError
 		health      healthError
-		forbidden   *kubestore.ForbiddenError
 		childExit   exitCodeError
 	)
 	switch {
@@ -73,7 +71,7 @@ func ExitCode(err error) int {
 		return ExitStalePlan
 	case errors.As(err, &refusedUpd), errors.As(err, &refusedReg):
 		return ExitDataErr
-	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err), errors.As(err, &forbidden):
+	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err), storeForbidden(err):
 		return ExitNoPerm
 	case errors.As(err, &unreachable):
 		return ExitUnavailable

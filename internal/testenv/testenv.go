@@ -222,12 +222,16 @@ func (p *Pushgateway) Metrics(t testing.TB) string {
 type build struct {
 	once sync.Once
 	tags string
+	// lean: dcrctl is built as `make build` builds it, without the
+	// Kubernetes store (-tags nokube), with dcrctl-kube beside it for the
+	// Kubernetes tests to be handed over to.
+	lean bool
 	path string
 	err  error
 }
 
 var (
-	plainBuild = &build{}
+	plainBuild = &build{lean: true}
 	faultBuild = &build{tags: "faultinject"}
 )
 
@@ -240,10 +244,12 @@ func (b *build) get(t testing.TB) string {
 			return
 		}
 		b.path = filepath.Join(dir, "dcrctl")
-		cmd := exec.Command("go", "build", "-tags", b.tags, "-o", b.path, "./cmd/dcrctl")
-		cmd.Dir = RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		if !b.lean {
+			b.err = goBuild(b.tags, b.path)
+			return
+		}
+		if b.err = goBuild("nokube", b.path); b.err == nil {
+			b.err = goBuild(b.tags, filepath.Join(dir, "dcrctl-kube"))
 		}
 	})
 	if b.err != nil {
@@ -252,7 +258,17 @@ func (b *build) get(t testing.TB) string {
 	return b.path
 }
 
-// Binary builds dcrctl once per test process and returns its path.
+func goBuild(tags, path string) error {
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", path, "./cmd/dcrctl")
+	cmd.Dir = RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build -tags %q: %v\n%s", tags, err, out)
+	}
+	return nil
+}
+
+// Binary builds dcrctl once per test process and returns its path: the
+// lean dcrctl, with dcrctl-kube beside it.
 func Binary(t testing.TB) string { return plainBuild.get(t) }
 
 // FaultBinary is dcrctl built with -tags faultinject: DCRCTL_FAULT_KILL_AT=<point>

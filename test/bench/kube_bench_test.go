@@ -43,7 +43,9 @@ var apiRequests = regexp.MustCompile(`"msg":"kubernetes API requests","count":(\
 func TestBenchKube(t *testing.T) {
 	k := testenv.StartKube(t)
 	idp := testenv.StartIdP(t, 0)
-	bin := releaseBinary(t)
+	// dcrctl-kube itself, as deploy/kubernetes runs it: the lean dcrctl
+	// would add its own start before handing over.
+	bin := filepath.Join(filepath.Dir(releaseBinary(t)), "dcrctl-kube")
 	ns := k.Namespace(t)
 	k.Grant(t, ns, documentedRole(t))
 	kubeconfig := k.Kubeconfig(t)
