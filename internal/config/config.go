@@ -67,7 +67,7 @@ var Settings = []Setting{
 	{Key: "check_interval", Env: []string{"DCRCTL_CHECK_INTERVAL"}, Default: "6h", Help: "dcrctl run: maintenance every this long (±10% jitter)"},
 	{Key: "listen", Env: []string{"DCRCTL_LISTEN"}, Default: "127.0.0.1:9464", Help: "dcrctl run: /healthz, /readyz and /metrics here (loopback by default; empty: off)"},
 	{Key: "on_key_change", Env: []string{"DCRCTL_ON_KEY_CHANGE"}, Help: "dcrctl run: when the active key changes, a signal for the child (SIGHUP) or a shell command (DCRCTL_ACTIVE_KID set)"},
-	{Key: "state_store", Env: []string{"DCRCTL_STATE_STORE"}, Default: "file", Help: "file (BFF_CLIENT_CRED_PATH and its flock) or kubernetes (a Secret and a Lease; local copies still written)"},
+	{Key: "state_store", Env: []string{"DCRCTL_STATE_STORE"}, Default: "file", Help: "file (BFF_CLIENT_CRED_PATH and its flock) or kubernetes (a Secret and a Lease; local copies still written; dcrctl hands it over to dcrctl-kube)"},
 	{Key: "kube_namespace", Env: []string{"DCRCTL_KUBE_NAMESPACE"}, Help: "namespace of the Secret and Lease (default: the pod's own, else default)"},
 	{Key: "kube_secret", Env: []string{"DCRCTL_KUBE_SECRET"}, Default: "dcrctl-state", Help: "the Secret holding the state and the private keys"},
 	{Key: "kube_lease", Env: []string{"DCRCTL_KUBE_LEASE"}, Help: "the Lease replicas take turns with (default: the Secret's name + -lock)"},
