@@ -13,6 +13,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
 	"github.com/dcrctl/dcrctl/internal/kubestore"
@@ -64,18 +65,26 @@ func secretState(t *testing.T, k *testenv.Kube, ns string) (*state.State, map[st
 	return st, sec.Data
 }
 
-// ageSecret moves every key record in the Secret back by days.
+// ageSecret moves every key record in the Secret back by days. A running
+// dcrctl may write the Secret meanwhile: a conflict reads it again.
 func ageSecret(t *testing.T, k *testenv.Kube, ns string, days int) {
 	t.Helper()
 	admin := k.Admin(t).CoreV1().Secrets(ns)
-	sec, err := admin.Get(context.Background(), kubeSecret, metav1.GetOptions{})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sec, err := admin.Get(context.Background(), kubeSecret, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		st, err := state.Parse(sec.Data[kubestore.KeyState])
+		if err != nil {
+			return err
+		}
+		ageState(st, days)
+		sec.Data[kubestore.KeyState], _ = json.Marshal(st)
+		_, err = admin.Update(context.Background(), sec, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := state.Parse(sec.Data[kubestore.KeyState])
-	ageState(st, days)
-	sec.Data[kubestore.KeyState], _ = json.Marshal(st)
-	if _, err := admin.Update(context.Background(), sec, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

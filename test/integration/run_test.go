@@ -20,7 +20,27 @@ func TestRunSupervisesTheApplication(t *testing.T) {
 	idp := testenv.StartIdP(t, 0)
 	c := newClient(t, idp.URL)
 	c.mustRun(0, "bootstrap")
-	c.age(31) // a rotation is due on the first maintenance
+	superviseAndRotate(t, c, idp, func() { c.age(31) })
+}
+
+// The same with the Kubernetes store (through the hand-over to
+// dcrctl-kube): the keys are aged in the Secret, and the Secret ends with
+// the key the application was told about.
+func TestRunSupervisesTheApplicationOnKubernetes(t *testing.T) {
+	k, idp, ns := kubeWorld(t)
+	c := kubeReplica(t, k, idp.URL, ns)
+	c.mustRun(0, "bootstrap")
+	superviseAndRotate(t, c, idp, func() { ageSecret(t, k, ns, 31) })
+	if st, _ := secretState(t, k, ns); st.ActiveKID != c.state().ActiveKID {
+		t.Errorf("the Secret's active key %s, the local state's %s", st.ActiveKID, c.state().ActiveKID)
+	}
+}
+
+// superviseAndRotate runs `dcrctl run -- APP` for c, makes a rotation due
+// twice with age, and checks the scenario above; it stops the IdP.
+func superviseAndRotate(t *testing.T, c *client, idp *testenv.IdP, age func()) {
+	t.Helper()
+	age() // a rotation is due on the first maintenance
 	port := testenv.FreePort(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	hups := filepath.Join(c.dir, "hups")
@@ -38,7 +58,7 @@ func TestRunSupervisesTheApplication(t *testing.T) {
 	// The first run rotated (a due key); the next maintenance after it
 	// is a no-change run. Make another rotation due to see the hook fire.
 	testenv.Eventually(t, 30*time.Second, "first rotation", func() bool { return c.state().ActiveKID != before })
-	c.age(31)
+	age()
 	testenv.Eventually(t, 30*time.Second, "SIGHUP to the application", func() bool { data, _ := os.ReadFile(hups); return strings.Contains(string(data), "hup") })
 	if _, body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_key_age_seconds{kid="`+c.state().ActiveKID+`",state="active"}`) || !strings.Contains(body, "bff_dcr_rat_healthy 1") {
 		t.Errorf("metrics:\n%s", body)
