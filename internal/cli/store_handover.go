@@ -33,18 +33,18 @@ func (a *App) handOverIfKubernetes(cfg *config.Config) error {
 		return nil
 	}
 	if os.Getenv(handedOver) != "" {
-		return &config.Error{Name: "DCRCTL_STATE_STORE=kubernetes", Problem: "dcrctl-kube was reached but is a dcrctl built without the Kubernetes store (-tags nokube): install the dcrctl-kube that `make build` makes"}
+		return &config.Error{Name: kubeStoreSetting, Problem: "dcrctl-kube was reached but is a dcrctl built without the Kubernetes store (-tags nokube): install the dcrctl-kube that `make build` makes"}
 	}
 	path, err := kubeBinary()
 	if err != nil {
-		return &config.Error{Name: "DCRCTL_STATE_STORE=kubernetes", Problem: err.Error()}
+		return &config.Error{Name: kubeStoreSetting, Problem: err.Error()}
 	}
 	env := append(os.Environ(), handedOver+"=1")
 	if a.profile != "" {
 		env = append(env, "DCRCTL_PROFILE="+a.profile) // chosen in the TUI's picker, say
 	}
 	err = syscall.Exec(path, append([]string{path}, os.Args[1:]...), env)
-	return &config.Error{Name: "DCRCTL_STATE_STORE=kubernetes", Problem: fmt.Sprintf("starting %s: %v", path, err)}
+	return &config.Error{Name: kubeStoreSetting, Problem: fmt.Sprintf("starting %s: %v", path, err)}
 }
 
 // kubeBinary is dcrctl-kube beside this executable, else on PATH.

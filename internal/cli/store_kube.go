@@ -33,7 +33,7 @@ func (a *App) kubernetesStore(cfg *config.Config) (state.Store, error) {
 		Secret: cfg.KubeSecret, Lease: cfg.KubeLease, StatePath: cfg.StatePath, KeyPath: cfg.SigningKeyPath,
 		Timeout: cfg.Timeout, LeaseDuration: cfg.KubeLeaseTTL, Log: a.log})
 	if err != nil {
-		return nil, &config.Error{Name: "DCRCTL_STATE_STORE=kubernetes", Problem: err.Error()}
+		return nil, &config.Error{Name: kubeStoreSetting, Problem: err.Error()}
 	}
 	return store, nil
 }

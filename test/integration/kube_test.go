@@ -25,18 +25,16 @@ const kubeSecret, kubeLease = "dcrctl-state", "dcrctl-state-lock"
 
 // documentedRole is the Role of deploy/kubernetes/rbac.yaml, read from the
 // file itself: the tests grant exactly what the README documents.
-func documentedRole() []rbacv1.PolicyRule {
-	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "deploy", "kubernetes", "rbac.yaml"))
-	if err != nil {
-		panic(err)
-	}
-	for _, doc := range strings.Split(string(data), "\n---\n") {
+func documentedRole(t *testing.T) []rbacv1.PolicyRule {
+	t.Helper()
+	for _, doc := range manifestDocs(t, "rbac.yaml") {
 		var role rbacv1.Role
 		if yaml.Unmarshal([]byte(doc), &role) == nil && role.Kind == "Role" {
 			return role.Rules
 		}
 	}
-	panic("deploy/kubernetes/rbac.yaml has no Role")
+	t.Fatal("deploy/kubernetes/rbac.yaml has no Role")
+	return nil
 }
 
 // kubeReplica is one replica (pod) of the BFF: its own local folder, the
@@ -96,7 +94,7 @@ func kubeWorld(t *testing.T) (*testenv.Kube, *testenv.IdP, string) {
 	k := testenv.StartKube(t)
 	idp := testenv.StartIdP(t, 0)
 	ns := k.Namespace(t)
-	k.Grant(t, ns, documentedRole())
+	k.Grant(t, ns, documentedRole(t))
 	return k, idp, ns
 }
 
@@ -141,7 +139,7 @@ func TestKubeStoreMissingPermissionFailsBeforeTheIdP(t *testing.T) {
 	k := testenv.StartKube(t)
 	idp := testenv.StartIdP(t, 0)
 	ns := k.Namespace(t)
-	rules := documentedRole()
+	rules := documentedRole(t)
 	k.Grant(t, ns, rules)
 	c := kubeReplica(t, k, idp.URL, ns)
 	c.mustRun(0, "bootstrap")
@@ -215,7 +213,7 @@ func TestKubeStoreStaleReadIsNeverActedOn(t *testing.T) {
 	k := testenv.StartKube(t)
 	idp := testenv.StartIdP(t, 0)
 	ns := k.Namespace(t)
-	k.Grant(t, ns, append(documentedRole(), rbacv1.PolicyRule{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "update"}}))
+	k.Grant(t, ns, append(documentedRole(t), rbacv1.PolicyRule{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "update"}}))
 	a := kubeReplica(t, k, idp.URL, ns)
 	a.mustRun(0, "bootstrap")
 	ageSecret(t, k, ns, 31)
@@ -262,7 +260,7 @@ func TestKubeStoreCrashAtEveryStepRecovers(t *testing.T) {
 	for _, point := range []string{"pending-key-written", "pending-key-recorded", "intent-recorded", "jwks-accepted", "jwks-recorded", "pending-key-renamed"} {
 		t.Run(point, func(t *testing.T) {
 			ns := k.Namespace(t)
-			k.Grant(t, ns, documentedRole())
+			k.Grant(t, ns, documentedRole(t))
 			c := kubeReplica(t, k, idp.URL, ns)
 			c.env["BOOTSTRAP_ADMIN_TOKEN"] = testenv.AdminToken
 			c.mustRun(0, "bootstrap")
