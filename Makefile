@@ -49,11 +49,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := ./internal/state:FuzzParse ./internal/keys:FuzzParsePEM ./internal/keys:FuzzParseJWKS \
 	./internal/config:FuzzSplitList ./internal/config:FuzzLoad ./internal/idp:FuzzDecodeRegistration
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME); \
-	done
+	@GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 # Measures against the floor on the real test IdP and prints a table (no
 # timed assertions anywhere); BENCHMARKS.md keeps the latest one.
