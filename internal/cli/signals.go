@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/idp"
 )
 
 // interruption is what a SIGINT or SIGTERM did to this run: it cancels the
@@ -43,10 +44,14 @@ func (a *App) catchSignals(ctx context.Context) (context.Context, func()) {
 					a.interrupt.signal = s
 				}
 				a.interrupt.mu.Unlock()
-				if first {
+				switch {
+				case first && idp.CriticalInFlight():
 					fmt.Fprintf(a.Stderr, "dcrctl: %s received: finishing the request in flight so that its answer is saved (DCRCTL_UPDATE_TIMEOUT at most), then exiting\n", signalName(s))
 					cancel()
-				} else {
+				case first:
+					fmt.Fprintf(a.Stderr, "dcrctl: %s received: stopping (no request that may rotate the RAT is in flight)\n", signalName(s))
+					cancel()
+				default:
 					fmt.Fprintf(a.Stderr, "dcrctl: %s received again: still waiting for the request in flight (SIGKILL would lose its answer)\n", signalName(s))
 				}
 			}

@@ -64,6 +64,7 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "fresh_for", Env: []string{"DCRCTL_FRESH_FOR"}, Help: "bootstrap skips the read at the IdP when the registration was verified there (by any replica) this recently and nothing is due; 0 always reads (default: 0 for the file store, 5m for the kubernetes store)"},
 	{Key: "check_interval", Env: []string{"DCRCTL_CHECK_INTERVAL"}, Default: "6h", Help: "dcrctl run: maintenance every this long (±10% jitter)"},
 	{Key: "listen", Env: []string{"DCRCTL_LISTEN"}, Default: "127.0.0.1:9464", Help: "dcrctl run: /healthz, /readyz and /metrics here (loopback by default; empty: off)"},
 	{Key: "on_key_change", Env: []string{"DCRCTL_ON_KEY_CHANGE"}, Help: "dcrctl run: when the active key changes, a signal for the child (SIGHUP) or a shell command (DCRCTL_ACTIVE_KID set)"},
@@ -82,6 +83,9 @@ var Settings = []Setting{
 	{Key: "iat_client_secret", Env: []string{"DCRCTL_IAT_CLIENT_SECRET"}, Secret: true},
 	{Key: "iat_scope", Env: []string{"DCRCTL_IAT_SCOPE"}, Default: "dcr_admin"},
 }
+
+// DefaultKubeFreshFor is DCRCTL_FRESH_FOR with the Kubernetes store.
+const DefaultKubeFreshFor = 5 * time.Minute
 
 // Config is the validated configuration.
 type Config struct {
@@ -122,8 +126,11 @@ type Config struct {
 	UpdateTimeout time.Duration // requests that may rotate the RAT: never abandoned before this
 	RetryDeadline time.Duration
 	LockTimeout   time.Duration
-	TUIRefresh    time.Duration // 0: off
-	AuditLog      string        // "" = beside the state file
+	// FreshFor is how recently a verification at the IdP (recorded in the
+	// state) lets bootstrap skip its read; 0 always reads.
+	FreshFor   time.Duration
+	TUIRefresh time.Duration // 0: off
+	AuditLog   string        // "" = beside the state file
 
 	CheckInterval time.Duration
 	Listen        string
@@ -334,6 +341,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		UpdateTimeout:        r.duration("update_timeout"),
 		RetryDeadline:        r.duration("retry_deadline"),
 		LockTimeout:          r.duration("lock_timeout"),
+		FreshFor:             r.optionalDuration("fresh_for", -1),
 		TUIRefresh:           r.optionalDuration("tui_refresh", -1),
 		AuditLog:             r.str("audit_log"),
 		CheckInterval:        r.duration("check_interval"),
@@ -354,6 +362,14 @@ func Load(v *viper.Viper) (*Config, error) {
 	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	if c.FreshFor < 0 {
+		// A fleet sharing a Secret verifies once per rollout; a single
+		// container reads once per start, as the old helper did.
+		c.FreshFor = 0
+		if c.StateStore == "kubernetes" {
+			c.FreshFor = DefaultKubeFreshFor
+		}
 	}
 	if err := c.applyPreset(r); err != nil {
 		return nil, err

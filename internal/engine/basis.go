@@ -21,7 +21,7 @@ import (
 // retired or renewed in between).
 type Basis struct {
 	ClientID   string `json:"client_id"`
-	RAT        string `json:"rat_fingerprint,omitempty"` // fingerprint, never the token
+	RAT        string `json:"rat_fingerprint,omitempty"` // fingerprint, never the token; shown, not compared
 	ActiveKID  string `json:"active_kid,omitempty"`
 	PendingKID string `json:"pending_kid,omitempty"`
 	// Read is whether the plan saw the registration; the rest is empty if not.
@@ -62,7 +62,8 @@ func (b Basis) differences(now Basis) []string {
 		}
 	}
 	same("client_id", b.ClientID, now.ClientID)
-	same("registration access token", b.RAT, now.RAT)
+	// Not the RAT: it is a credential, not part of the client, and an IdP
+	// may rotate it on any read (RFC 7592 §3) between plan and apply.
 	same("active key", b.ActiveKID, now.ActiveKID)
 	same("next key", b.PendingKID, now.PendingKID)
 	if b.Read && now.Read {

@@ -214,11 +214,27 @@ func (e *Engine) checkRAT(ctx context.Context, st *state.State, endpoint string)
 		c.Found = fmt.Sprintf("not read: a read may rotate the RAT at this IdP (DCRCTL_IDP_PRESET=%s), and doctor changes nothing; dcrctl status reads it (and saves a new one)", e.Cfg.Preset.Name)
 		return c
 	}
-	uri := firstNonEmpty(st.RegistrationClientURI, strings.TrimRight(endpoint, "/")+"/"+st.ClientID)
-	_, err := e.IdP.Read(ctx, uri, st.RegistrationAccessToken)
+	// Through a run: an IdP may answer with a new RAT whatever the preset
+	// says, and that answer is saved before anything else.
+	var rotated string
+	_, err := e.withRun(ctx, Options{DryRun: true, readOnly: true, Command: "doctor"}, func(ctx context.Context, r *run) error {
+		uri, err := r.clientURI(ctx)
+		if err != nil {
+			return err
+		}
+		before := r.st.RegistrationAccessToken
+		_, err = r.readClient(ctx, uri)
+		if r.st.RegistrationAccessToken != before {
+			rotated = secret.Fingerprint(r.st.RegistrationAccessToken)
+		}
+		return err
+	})
 	h := ratHealth(err, secret.Fingerprint(st.RegistrationAccessToken))
 	c.OK = h.Health == RATValid
 	c.Found = h.Health + " " + h.Fingerprint
+	if rotated != "" {
+		c.Found += fmt.Sprintf("; the IdP answered the read with a new one (%s), saved: this IdP rotates the RAT on a read, and DCRCTL_IDP_PRESET=%s says it does not", rotated, e.Cfg.Preset.Name)
+	}
 	if !c.OK {
 		c.Found += ": " + h.Error
 		c.Fix = "see README: Incident: 401/403 from the IdP (dcrctl status names the next step)"

@@ -66,6 +66,10 @@ type Options struct {
 	// no longer what the plan saw, nothing is sent (StalePlanError).
 	Expect *Basis
 
+	// FreshFor lengthens DCRCTL_FRESH_FOR for this run (`dcrctl run`'s
+	// maintenance across a fleet: one replica reads per interval).
+	FreshFor time.Duration
+
 	// Command names what asked for the change, for the audit trail
 	// ("bootstrap", "keys rotate", "tui: rotate").
 	Command string
@@ -94,6 +98,10 @@ type Report struct {
 	Drift []Drift `json:"drift,omitempty"`
 	// Basis is what the plan was computed from (see Options.Expect).
 	Basis *Basis `json:"basis,omitempty"`
+	// VerifiedAt is set when the read was skipped: the registration was
+	// verified at the IdP then (by this or another replica), within
+	// DCRCTL_FRESH_FOR.
+	VerifiedAt *time.Time `json:"verified_at,omitempty"`
 }
 
 func (r *Report) step(format string, args ...any) {
@@ -116,6 +124,9 @@ func (r *Report) String() string {
 		for _, s := range r.Steps {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
+	}
+	if r.VerifiedAt != nil {
+		fmt.Fprintf(&b, "verified at the IdP at %s (within DCRCTL_FRESH_FOR): not read again\n", r.VerifiedAt.Format(time.RFC3339))
 	}
 	for _, d := range r.Drift {
 		fmt.Fprintf(&b, "drift: %s\n", d)
@@ -162,11 +173,12 @@ type run struct {
 	pending *localKey
 	report  *Report
 
-	basis        Basis  // what this run's plan is computed from
-	claimed      bool   // the store's lock is held and the state checked since Load
-	renewPlanned bool   // a dry run has already planned a RAT renewal
-	noRotation   bool   // this run discards the pending key: make no new one
-	endpoint     string // the registration endpoint, once found
+	basis        Basis           // what this run's plan is computed from
+	ctx          context.Context // the operation's: waiting for the lock honours it
+	claimed      bool            // the store's lock is held and the state checked since Load
+	renewPlanned bool            // a dry run has already planned a RAT renewal
+	noRotation   bool            // this run discards the pending key: make no new one
+	endpoint     string          // the registration endpoint, once found
 }
 
 // PendingPath is where a key generated for rotation waits, private half on
@@ -185,6 +197,11 @@ func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 			return r.replaceOnce(ctx)
 		case !r.st.HasCredentials():
 			return r.register(ctx, "no cached credentials", "registered")
+		case r.verifiedRecently():
+			r.report.VerifiedAt = r.st.VerifiedAt
+			r.e.Log.Info("the registration was verified at the IdP recently and nothing is due; not reading it again",
+				"client_id", r.st.ClientID, "verified_at", r.st.VerifiedAt.Format(time.RFC3339), "fresh_for", r.freshFor().String())
+			return nil
 		}
 		return r.maintain(ctx)
 	})
@@ -256,10 +273,6 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 	}
 	warnIfReadable(e.Log, cfg.StatePath, "BFF_CLIENT_CRED_PATH")
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
-	if n := st.InFlight; n != nil && n.Op == opRegister && !st.HasCredentials() {
-		e.Log.Warn("a registration sent earlier got no answer that dcrctl saved: the IdP may hold a client dcrctl does not know; ask its administrator to remove it if so",
-			"sent_at", n.SentAt.Format(time.RFC3339), "uri", n.URI)
-	}
 	if opts.acts() && !st.HasCredentials() {
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
 	}
@@ -277,7 +290,7 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 		}
 		return nil, &MissingIATError{Reason: reason}
 	}
-	r := &run{e: e, cfg: cfg, opts: opts, now: e.Now().UTC(), st: st, basis: basis,
+	r := &run{e: e, cfg: cfg, opts: opts, ctx: ctx, now: e.Now().UTC(), st: st, basis: basis,
 		report: &Report{Outcome: "unchanged", DryRun: opts.DryRun}}
 	if err := r.loadKeys(); err != nil {
 		return nil, err
@@ -340,146 +353,6 @@ func (r *run) sawRegistration(reg *idp.Registration) error {
 		return &StalePlanError{Differences: diff}
 	}
 	return nil
-}
-
-// save writes the state; a dry run never does.
-func (r *run) save() error {
-	if r.opts.DryRun {
-		return nil
-	}
-	if err := r.claim(false); err != nil {
-		return err
-	}
-	return r.e.store().Save(r.st, false)
-}
-
-// claim makes sure, before this run's first write, that it holds the
-// store's lock and that the state is still what it read. An IdP's answer
-// (mustWin) is saved whatever changed meanwhile.
-func (r *run) claim(mustWin bool) error {
-	if r.claimed {
-		return nil
-	}
-	err := r.e.store().Claim(context.Background(), r.cfg.LockTimeout)
-	if errors.Is(err, state.ErrConflict) && mustWin {
-		r.e.Log.Warn("the state changed while an answer of the IdP was on its way; saving the answer over it")
-		err = nil
-	}
-	if err != nil {
-		return err
-	}
-	r.claimed = true
-	return nil
-}
-
-// persist applies change to the state and saves it, even in a dry run: for
-// what must never be lost (a rotated RAT, a write-ahead note). A dry run
-// applies it to the state on disk, leaving its own plan out of the file.
-// mustWin marks an IdP's answer: a shared store keeps it over another
-// writer's change (see state.Store); a note must not win (it is the fence
-// that stops a request planned from stale state).
-func (r *run) persist(change func(*state.State), mustWin bool) error {
-	if err := r.claim(mustWin); err != nil {
-		return err
-	}
-	change(r.st)
-	store := r.e.store()
-	if !r.opts.DryRun {
-		return store.Save(r.st, mustWin)
-	}
-	onDisk, err := store.Load(context.Background())
-	if err != nil {
-		return err
-	}
-	change(onDisk)
-	return store.Save(onDisk, mustWin)
-}
-
-// adoptRAT persists a registration access token the IdP rotated, before the
-// next request (RFC 7592 §3: the old one is dead). Even a dry run saves it,
-// since losing it would lock the client out.
-func (r *run) adoptRAT(rat string) error {
-	if rat == "" || rat == r.st.RegistrationAccessToken {
-		return nil
-	}
-	r.e.IdP.Redactor.Add(rat)
-	r.e.Log.Debug("IdP issued a new registration access token; saving it", "rat", secret.Fingerprint(rat))
-	err := r.persist(func(st *state.State) { st.RegistrationAccessToken = rat }, true)
-	if err != nil {
-		r.e.Log.Error("the IdP rotated the registration access token and it could not be saved: the client can only be recovered with the admin token or re-registered", "rat", secret.Fingerprint(rat), "err", err)
-	}
-	return err
-}
-
-// Write-ahead note ops (state.Intent.Op).
-const (
-	opRead     = "read"
-	opUpdate   = "update"
-	opRenew    = "renewal"
-	opRegister = "registration"
-)
-
-// critical sends a request that may rotate the RAT, or create a client, so
-// that its answer is never lost: not started once ctx is cancelled; a
-// write-ahead note saved first (which also proves the state writable,
-// before anything is sent); the request itself immune to cancellation and
-// bounded by DCRCTL_UPDATE_TIMEOUT; send saves the answer; then the note
-// is cleared. A note stays when no answer arrived, for a later run to explain
-// a 401. An older note (from a run whose request got no answer) is kept
-// until a request succeeds: it is the likelier cause of a dead RAT.
-func (r *run) critical(ctx context.Context, op, method, uri string, send func(context.Context) error) error {
-	cctx, cancel, err := idp.Critical(ctx, r.cfg.UpdateTimeout)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	faults.Point("before-intent") // planned from the state as read; nothing sent yet
-	own := r.st.InFlight == nil
-	if own {
-		note := &state.Intent{Op: op, Method: method, URI: secret.MaskURL(uri), SentAt: r.e.Now().UTC().Truncate(time.Second)}
-		if r.st.RegistrationAccessToken != "" && op != opRegister {
-			note.RAT = secret.Fingerprint(r.st.RegistrationAccessToken)
-		}
-		if err := r.persist(func(st *state.State) { st.InFlight = note }, false); err != nil {
-			return err
-		}
-	}
-	faults.Point("intent-recorded")
-	err = send(cctx)
-	// An HTTP answer settles this request's note, except a 401/403 to a
-	// request carrying the RAT: that may be the very loss the note explains.
-	var answered *idp.Error
-	if err == nil || (own && errors.As(err, &answered) && (op == opRegister || !idp.IsRejected(err))) {
-		if clearErr := r.persist(func(st *state.State) { st.InFlight = nil }, true); clearErr != nil && err == nil {
-			err = clearErr
-		}
-	}
-	return err
-}
-
-// readClient is the RFC 7592 §2.1 read, its rotated RAT saved. At an IdP not
-// known to keep the RAT on a read, it is a critical request.
-func (r *run) readClient(ctx context.Context, uri string) (*idp.Registration, error) {
-	var reg *idp.Registration
-	send := func(ctx context.Context) error {
-		var err error
-		if reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken); err != nil {
-			return err
-		}
-		return r.adoptRAT(reg.RAT)
-	}
-	if !r.cfg.Preset.ReadKeepsRAT {
-		return reg, r.critical(ctx, opRead, http.MethodGet, uri, send)
-	}
-	if err := send(ctx); err != nil {
-		return nil, err
-	}
-	if r.st.InFlight != nil {
-		// The RAT works: whatever an earlier request left unanswered did
-		// not cost it.
-		return reg, r.persist(func(st *state.State) { st.InFlight = nil }, false)
-	}
-	return reg, nil
 }
 
 // loadKeys reads (or creates) the signing key and the pending key, and
@@ -661,14 +534,6 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 		return nil, err
 	}
 	reg, err := r.readClient(ctx, uri)
-	if idp.IsRejected(err) && !r.opts.DryRun {
-		// Before calling the RAT dead: a replica sharing the state may have
-		// rotated it since this run read it. Claiming checks (and takes the
-		// lock): a changed state restarts the run with the new RAT.
-		if claimErr := r.claim(false); claimErr != nil {
-			return nil, claimErr
-		}
-	}
 	switch {
 	case err == nil:
 		return reg, nil
@@ -713,17 +578,6 @@ func (r *run) ratRejected(cause, renewal error) error {
 		remedy = fmt.Sprintf("set BOOTSTRAP_ADMIN_TOKEN to recover it (DCRCTL_RAT_RECOVERY=%s), or ", r.cfg.Recovery) + remedy
 	}
 	return &RATRejectedError{ClientID: r.st.ClientID, Fingerprint: secret.Fingerprint(r.st.RegistrationAccessToken), Cause: cause, Renewal: renewal, Remedy: remedy, Note: r.lostAnswer()}
-}
-
-// lostAnswer explains a rejected RAT from the write-ahead note, when one
-// was left by a request carrying this same RAT.
-func (r *run) lostAnswer() string {
-	n := r.st.InFlight
-	if n == nil || n.RAT == "" || n.RAT != secret.Fingerprint(r.st.RegistrationAccessToken) {
-		return ""
-	}
-	return fmt.Sprintf("an %s (%s %s) sent at %s got no answer that dcrctl saved: the IdP may have applied it and issued a new registration access token that never reached dcrctl (a cancelled or killed run, or a timeout; DCRCTL_UPDATE_TIMEOUT)",
-		n.Op, n.Method, n.URI, n.SentAt.Format(time.RFC3339))
 }
 
 func (r *run) adminToken() string { return firstNonEmpty(r.opts.AdminToken, r.cfg.AdminToken) }
@@ -885,7 +739,10 @@ func (r *run) maintain(ctx context.Context) error {
 			return err
 		}
 	}
-	return r.promoteIfReady(reg)
+	if err := r.promoteIfReady(reg); err != nil {
+		return err
+	}
+	return r.recordVerified()
 }
 
 // checkRetire refuses to retire a key that is not published or still
@@ -1222,6 +1079,8 @@ func (r *run) replace(ctx context.Context) error {
 		}
 		if r.opts.DryRun {
 			r.report.step("delete the registration of client %s", r.st.ClientID)
+		} else if err := r.claimForRAT(); err != nil {
+			return err
 		} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
 			if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
 				return err
@@ -1289,10 +1148,10 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		fresh.PublishedAt, fresh.SupersededAt = nil, nil
 		r.st.Keys, r.st.JWKSSeenAt = []state.Key{fresh}, nil
 		r.markPublished([]string{r.active.rec.KID})
-		if err := r.claim(true); err != nil {
-			return err
-		}
-		return r.e.store().Save(r.st, true) // the IdP's answer: the newest state there is
+		// The IdP's answer verifies what it registered (see fresh.go).
+		now := r.now.Truncate(time.Second)
+		r.st.VerifiedAt, r.st.VerifiedConfig = &now, r.verificationDigest()
+		return r.saveAnswer()
 	})
 	var refused *idp.Error
 	switch {

@@ -116,11 +116,11 @@ func (r *run) status(ctx context.Context) *Status {
 		}
 		var unwritable *state.UnwritableError
 		if errors.As(err, &unwritable) {
-			// Nothing was sent: a read that may rotate the RAT needs a
-			// state it can save the new one in.
+			// Nothing was sent: any read may carry a rotated RAT, and
+			// its answer needs a state it can be saved in.
 			reg = nil
 			st.RAT = RATHealth{Health: RATUnchecked, Fingerprint: st.RAT.Fingerprint,
-				Error: fmt.Sprintf("not checked: the IdP (DCRCTL_IDP_PRESET=%s) may rotate the registration access token on a read, and %v", r.cfg.Preset.Name, err)}
+				Error: fmt.Sprintf("not checked: the IdP may answer a read with a new registration access token, which must be saved, and %v", err)}
 		} else {
 			st.RAT = ratHealth(err, st.RAT.Fingerprint)
 		}
@@ -163,7 +163,7 @@ func (r *run) explain(h *RATHealth) {
 	case RATUnreachable:
 		h.Next = "check that the IdP answers at " + secret.MaskURL(firstNonEmpty(r.cfg.IdPBaseURL, r.cfg.RegistrationEndpoint)) + " (DCRCTL_CA_FILE for a private CA); nothing was changed"
 	case RATUnchecked:
-		h.Next = "run dcrctl status as the user that owns " + r.cfg.StatePath + " (BFF_CLIENT_CRED_PATH), or set DCRCTL_IDP_PRESET if the IdP is known to keep the RAT on a read"
+		h.Next = "run dcrctl status as the user that owns " + r.cfg.StatePath + " (BFF_CLIENT_CRED_PATH)"
 	}
 }
 

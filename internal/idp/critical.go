@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,13 +21,26 @@ func Critical(ctx context.Context, timeout time.Duration) (context.Context, cont
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	detached := context.WithValue(context.WithoutCancel(ctx), criticalKey{}, true)
+	detached := context.WithValue(context.WithoutCancel(ctx), criticalKey{}, ctx)
 	cctx, cancel := context.WithTimeout(detached, timeout)
 	return cctx, cancel, nil
 }
 
 // isCritical reports whether ctx was made by Critical.
-func isCritical(ctx context.Context) bool {
-	v, _ := ctx.Value(criticalKey{}).(bool)
-	return v
+func isCritical(ctx context.Context) bool { return criticalParent(ctx) != nil }
+
+// criticalParent is the context a Critical one was made from: its
+// cancellation still stops retries and backoff, since a request not yet
+// sent has no answer to wait for.
+func criticalParent(ctx context.Context) context.Context {
+	parent, _ := ctx.Value(criticalKey{}).(context.Context)
+	return parent
 }
+
+// criticalInFlight counts the requests that may rotate the RAT being sent
+// right now, so that a signal's message says whether one is awaited.
+var criticalInFlight atomic.Int64
+
+// CriticalInFlight reports whether a request that may rotate the RAT is on
+// its way in this process.
+func CriticalInFlight() bool { return criticalInFlight.Load() > 0 }

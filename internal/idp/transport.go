@@ -99,7 +99,8 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 	}
 
 	httpClient := cl.HTTP
-	if isCritical(ctx) {
+	parent := criticalParent(ctx) // nil for an ordinary request
+	if parent != nil {
 		// Bounded by the context's deadline (DCRCTL_UPDATE_TIMEOUT), not by
 		// the per-request timeout meant for requests that change nothing.
 		long := *cl.HTTP
@@ -124,6 +125,11 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 			}
 		},
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			if parent != nil && parent.Err() != nil {
+				// Interrupted: the attempt that was sent is over; no other
+				// is started (README: signals).
+				return false, nil
+			}
 			retry, checkErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 			if retry && time.Since(start) >= cl.RetryDeadline {
 				return false, checkErr
@@ -135,11 +141,35 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 			if left := cl.RetryDeadline - time.Since(start); wait > left {
 				wait = max0(left)
 			}
-			return wait
+			if parent == nil {
+				return wait
+			}
+			// A critical request's own context ignores signals: wait here
+			// instead, so that a signal ends the backoff at once and
+			// PrepareRetry stops the next attempt.
+			timer := time.NewTimer(wait)
+			defer timer.Stop()
+			select {
+			case <-parent.Done():
+			case <-timer.C:
+			}
+			return 0
+		},
+		PrepareRetry: func(*http.Request) error {
+			if parent != nil && parent.Err() != nil {
+				return parent.Err()
+			}
+			return nil
 		},
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
+	if parent != nil {
+		criticalInFlight.Add(1)
+	}
 	resp, err := rc.Do(req)
+	if parent != nil {
+		criticalInFlight.Add(-1)
+	}
 	if cl.Log != nil {
 		// --log-level debug: each request, URL without query or userinfo.
 		status := 0
@@ -151,6 +181,9 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("idp: %s %s: %w", c.op, redactURL(c.url), ctx.Err())
+		}
+		if parent != nil && parent.Err() != nil && resp == nil {
+			return 0, fmt.Errorf("idp: %s %s: not retried: %w", c.op, redactURL(c.url), parent.Err())
 		}
 		var uerr *url.Error
 		if errors.As(err, &uerr) {

@@ -426,7 +426,10 @@ func (s *Store) acquire(ctx context.Context, timeout time.Duration) (stop func()
 		if held {
 			break
 		}
-		if timeout == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for Lease %s/%s: %w", s.Namespace, s.Lease, ctx.Err())
+		}
+		if timeout == 0 || time.Now().After(deadline) {
 			return nil, fmt.Errorf("%w: Lease %s/%s is held by another replica after %s (DCRCTL_LOCK_TIMEOUT)", state.ErrLockTimeout, s.Namespace, s.Lease, timeout)
 		}
 		select {

@@ -61,6 +61,12 @@ type State struct {
 	// (or create a client), written before it is sent and cleared once its
 	// answer is saved. A note found later means the answer never arrived.
 	InFlight *Intent `json:"in_flight,omitempty"`
+	// VerifiedAt is when a run last read the registration at the IdP and
+	// left it as this state and the configuration (VerifiedConfig, a
+	// digest) say. A replica that finds it within DCRCTL_FRESH_FOR, with
+	// nothing due, skips its own read: a rollout costs the IdP one request.
+	VerifiedAt     *time.Time `json:"verified_at,omitempty"`
+	VerifiedConfig string     `json:"verified_config,omitempty"`
 
 	// extra holds members dcrctl does not know (written by the old helper or
 	// a later version): kept as they were on every rewrite, never lost.
@@ -78,6 +84,13 @@ type Intent struct {
 	URI    string    `json:"uri"` // shown masked
 	SentAt time.Time `json:"sent_at"`
 	RAT    string    `json:"rat_fingerprint,omitempty"`
+	// By names the process that sent it (host/pid), so that a replica
+	// reporting a lost answer says whose it was.
+	By string `json:"by,omitempty"`
+	// Earlier is an older note whose request got no answer either, kept
+	// while a later request is on its way: it is the likelier cause of a
+	// dead RAT, and is restored when the later request is refused.
+	Earlier *Intent `json:"earlier,omitempty"`
 }
 
 // stateFields is State without its methods, for the default JSON coding.
@@ -275,12 +288,13 @@ func CheckWritable(path string) error {
 	return nil
 }
 
-// digest identifies the content that matters: everything but UpdatedAt and
-// the write-ahead note, so that a note written and cleared again leaves the
-// file as it was.
+// digest identifies the content that matters: everything but UpdatedAt, the
+// write-ahead note and the time of the last verification, so that a note
+// written and cleared again leaves the file as it was, and a verification
+// is not a change.
 func (s *State) digest() string {
 	c := *s
-	c.UpdatedAt, c.InFlight, c.saved = time.Time{}, nil, ""
+	c.UpdatedAt, c.InFlight, c.VerifiedAt, c.saved = time.Time{}, nil, nil, ""
 	data, _ := json.Marshal(c)
 	sum := sha256.Sum256(data)
 	return string(sum[:])

@@ -51,6 +51,8 @@ type Request struct {
 	// AnsweredAt is when the test IdP answered, in ms since the epoch
 	// (the counting proxy in front of other IdPs leaves it 0).
 	AnsweredAt int64 `json:"answered_at,omitempty"`
+	// Status is the test IdP's answer (0 from the counting proxy).
+	Status int `json:"status,omitempty"`
 }
 
 // FreePort returns a loopback port that was free a moment ago.

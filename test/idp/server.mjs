@@ -78,7 +78,7 @@ function startProvider(issuer) {
     const seen = ctx.path.startsWith('/admin/') ? null : { method: ctx.method, path: ctx.path };
     if (seen) requestLog.push(seen);
     await next();
-    if (seen) seen.answered_at = Date.now();
+    if (seen) { seen.answered_at = Date.now(); seen.status = ctx.status; }
   });
 
   // Glue (a slow IdP): POST /admin/delay?method=PUT&ms=3000 holds the answer

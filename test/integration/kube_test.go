@@ -119,8 +119,8 @@ func TestKubeStoreRegistersOnceForAllReplicas(t *testing.T) {
 	b := kubeReplica(t, k, idp.URL, ns) // another pod, empty folder
 	idp.ResetRequests(t)
 	b.mustRun(0, "bootstrap")
-	if got := methods(idp.Requests(t)); len(got) != 1 || !strings.HasPrefix(got[0], "GET ") {
-		t.Errorf("second replica: %v, want one GET", got)
+	if got := methods(idp.Requests(t)); len(got) != 0 {
+		t.Errorf("second replica: %v, want none (the registration is verified, DCRCTL_FRESH_FOR)", got)
 	}
 	pemA, _ := os.ReadFile(a.keyPath())
 	pemB, _ := os.ReadFile(b.keyPath())
@@ -283,18 +283,29 @@ func TestKubeStoreCrashAtEveryStepRecovers(t *testing.T) {
 	}
 }
 
-// A bootstrap with nothing to change costs one IdP request and at most two
-// API-server requests (the Secret and one access review): no Lease.
+// A bootstrap with nothing to change, within DCRCTL_FRESH_FOR of the last
+// verification, costs no IdP request and two API-server requests (the
+// Secret and one access review): no Lease. Past it, one read under the
+// Lease, and the verification is recorded for the other replicas.
 func TestKubeStoreNoChangeBootstrapIsCheap(t *testing.T) {
 	k, idp, ns := kubeWorld(t)
 	c := kubeReplica(t, k, idp.URL, ns)
 	c.mustRun(0, "bootstrap")
 	idp.ResetRequests(t)
 	res := c.mustRun(0, "--log-level", "debug", "bootstrap")
-	if got := methods(idp.Requests(t)); len(got) != 1 {
-		t.Errorf("IdP requests %v, want one GET", got)
+	if got := methods(idp.Requests(t)); len(got) != 0 {
+		t.Errorf("IdP requests %v, want none", got)
 	}
 	if !strings.Contains(res.Stderr, `"msg":"kubernetes API requests","count":2`) {
 		t.Errorf("want 2 API-server requests:\n%s", grep(res.Stderr, "kubernetes API requests"))
+	}
+	before, _ := secretState(t, k, ns)
+	c.env["DCRCTL_FRESH_FOR"] = "0"
+	c.mustRun(0, "bootstrap")
+	if got := methods(idp.Requests(t)); len(got) != 1 || !strings.HasPrefix(got[0], "GET ") {
+		t.Errorf("with DCRCTL_FRESH_FOR=0: IdP requests %v, want one GET", got)
+	}
+	if after, _ := secretState(t, k, ns); after.VerifiedAt == nil || before.VerifiedAt == nil || after.VerifiedAt.Before(*before.VerifiedAt) {
+		t.Errorf("verified_at before %v, after %v", before.VerifiedAt, after.VerifiedAt)
 	}
 }

@@ -186,7 +186,7 @@ func TestWriteAheadNoteExplainsARATLostInACrash(t *testing.T) {
 		t.Fatalf("write-ahead note: %+v", note)
 	}
 	res := c.mustRun(77, "bootstrap")
-	for _, want := range []string{"an update (PUT " + note.URI, "sent at " + note.SentAt.Format(time.RFC3339), "never reached dcrctl", "BOOTSTRAP_ADMIN_TOKEN"} {
+	for _, want := range []string{"an update (PUT " + note.URI, "sent by " + note.By + " at " + note.SentAt.Format(time.RFC3339), "never reached dcrctl", "BOOTSTRAP_ADMIN_TOKEN"} {
 		if !strings.Contains(res.Stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
 		}
