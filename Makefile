@@ -7,15 +7,11 @@ DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X github.com/dcrctl/dcrctl/internal/cli.Version=$(VERSION) \
 	-X github.com/dcrctl/dcrctl/internal/cli.Commit=$(COMMIT) -X github.com/dcrctl/dcrctl/internal/cli.BuildDate=$(DATE)
 
-.PHONY: build test test-deps lint demo golden fuzz bench man clean
+.PHONY: build test test-deps lint demo demo-deps golden fuzz bench man clean
 
-# Two static binaries from one source: dcrctl without the Kubernetes state
-# store (client-go's package start-up costs every command ~8 ms), and
-# dcrctl-kube with it. dcrctl hands DCRCTL_STATE_STORE=kubernetes over to the
-# dcrctl-kube beside it (README: Kubernetes).
+# One static binary (CGO_ENABLED=0: no libc, runs in a distroless image).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -tags nokube -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)-kube ./cmd/dcrctl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dcrctl
 
 # Everything the tests need on this machine: the test IdP's node packages
 # (from the committed lock file), Debian's prometheus-pushgateway, tmux,
@@ -33,16 +29,23 @@ test-deps:
 lint:
 	@out=$$(gofmt -l cmd internal test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags nokube ./cmd/... ./internal/cli
 
 # Every test: unit, integration against the real IdP and pushgateway.
+# The integration package runs the fleet waves ten times each (minutes):
+# go test's default 10-minute limit per package is too short.
 test: test-deps lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 60m ./...
 
 # Starts the real test IdP on loopback and runs `dcrctl bootstrap` then
-# `dcrctl status` against it (the embedded default configuration).
-demo: test-deps build
+# `dcrctl status` against it (the embedded default configuration), then, on
+# a terminal, opens the TUI on that client. Installs only what the demo
+# needs (node and the test IdP's packages); the heavy servers are for test.
+demo: demo-deps build
 	scripts/demo.sh
+
+demo-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
+	@[ -d test/idp/node_modules/oidc-provider ] || (cd test/idp && npm ci --no-audit --no-fund)
 
 # Each fuzz target for a bounded time; the seed corpus also runs in `make test`.
 FUZZTIME ?= 10s

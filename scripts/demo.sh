@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: the real test IdP (node oidc-provider) on 127.0.0.1, then
 # `dcrctl bootstrap` twice (register, then the one-GET no-change path) and
-# `dcrctl status`. Files go to a temporary folder; the IdP stops at the end.
+# `dcrctl status`; on a terminal it ends in the TUI on that client (press ?
+# for the keys, q to quit). Files go to a temporary folder; the IdP stops at
+# the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -34,3 +36,8 @@ echo; echo "\$ dcrctl bootstrap   # again: one GET, nothing to change"
 bin/dcrctl bootstrap --log-format text
 echo; echo "\$ dcrctl status"
 bin/dcrctl status
+if [ -t 0 ] && [ -t 1 ] && [ -z "${DCRCTL_DEMO_NO_TUI:-}" ]; then
+  echo; echo "\$ dcrctl tui   # press ? for every key, r to rotate (a plan is shown first), q to quit"
+  sleep 2
+  bin/dcrctl tui
+fi

@@ -21,6 +21,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/engine"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/secret"
+	"github.com/dcrctl/dcrctl/internal/termsafe"
 )
 
 // Version is set at build time (-ldflags "-X github.com/dcrctl/dcrctl/internal/cli.Version=…").
@@ -52,6 +53,14 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *App {
 	return &App{Stdin: stdin, Stdout: stdout, Stderr: stderr, viper: config.New(), redactor: &secret.Redactor{}}
 }
 
+// text is standard output for text meant for a person: control
+// characters in what came from the IdP or a file are shown escaped, never
+// sent to the terminal (JSON and YAML escape them themselves).
+func (a *App) text() io.Writer { return termsafe.Writer{W: a.Stdout} }
+
+// textErr is standard error for such text (plans, prompts' context).
+func (a *App) textErr() io.Writer { return termsafe.Writer{W: a.Stderr} }
+
 // Main runs dcrctl with args and returns the exit code.
 func Main(args []string) int {
 	app := NewApp(os.Stdin, os.Stdout, os.Stderr)
@@ -78,9 +87,17 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if errors.As(err, new(exitCodeError)) {
 		return ExitCode(err) // the supervised application's own exit
 	}
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) && cfgErr.Missing && a.profile == "" && a.file != nil {
+		if names := config.ProfileNames(a.file); len(names) > 0 {
+			err = &config.Error{Name: "--profile", Problem: fmt.Sprintf("names the client to work on: %s holds the profiles %s (or set DCRCTL_PROFILE; without one, %s)",
+				a.configFile, strings.Join(names, ", "), cfgErr.Error())}
+		}
+	}
 	if err != nil {
 		msg := a.redactor.Redact(err.Error())
-		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", msg)
+		// An error may quote the IdP (error_description) or a file.
+		fmt.Fprintf(a.Stderr, "dcrctl: %s\n", termsafe.Text(msg))
 		// On a terminal the line above is the error, once; the log line is
 		// for machines (JSON logs, or stderr that is not a terminal).
 		if a.log != nil && !errors.As(err, new(declinedError)) && !a.humanStderr() {
@@ -187,7 +204,7 @@ func (a *App) setup(cmd *cobra.Command) error {
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
-		return usageError{fmt.Errorf("--log-format: %q is not a log level", a.logLevel)}
+		return usageError{fmt.Errorf("--log-level: %q is not a log level (debug, info, warn, error)", a.logLevel)}
 	}
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: a.redactAttr}
 	switch a.logFormat {
@@ -241,9 +258,6 @@ func (a *App) Config() (*config.Config, error) {
 	}
 	cfg, err := config.Load(a.viper)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.handOverIfKubernetes(cfg); err != nil {
 		return nil, err
 	}
 	a.redactor.Add(cfg.Secrets()...)

@@ -122,7 +122,7 @@ func (a *App) statusCmd() *cobra.Command {
 					if watch > 0 {
 						fmt.Fprintf(a.Stdout, "--- %s\n", time.Now().Format(time.RFC3339))
 					}
-					writeStatusTable(a.Stdout, st)
+					writeStatusTable(a.text(), st)
 				}
 				if err != nil {
 					return err
@@ -232,7 +232,7 @@ func (a *App) configCmd() *cobra.Command {
 			if output != "table" {
 				return writeData(a.Stdout, output, settings)
 			}
-			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KEY\tENV\tVALUE\tSOURCE")
 			for _, s := range settings {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Key, s.Env, or(s.Value, "-"), s.Source)
@@ -303,7 +303,7 @@ func (a *App) print(format string, v any, text string) error {
 	if format != "text" {
 		return writeData(a.Stdout, format, v)
 	}
-	_, err := io.WriteString(a.Stdout, text)
+	_, err := io.WriteString(a.text(), text)
 	return err
 }
 

@@ -56,7 +56,7 @@ func (a *App) doctorCmd() *cobra.Command {
 }
 
 func writeChecks(a *App, checks []engine.Check, ascii bool) {
-	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 	for _, c := range checks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", checkMark(c, ascii), c.Name, c.Found)
 		if !c.OK && c.Fix != "" {

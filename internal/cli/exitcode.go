@@ -63,7 +63,7 @@ func ExitCode(err error) int {
 		return ExitConfig
 	case errors.Is(err, state.ErrLockTimeout), errors.Is(err, state.ErrConflict):
 		return ExitTempFail
-	case errors.As(err, &unwritable):
+	case errors.As(err, &unwritable), errors.As(err, new(*state.UnreadableError)):
 		return ExitCantCreate
 	case errors.As(err, &notRegd):
 		return ExitNoInput

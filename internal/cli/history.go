@@ -50,7 +50,7 @@ func (a *App) historyCmd() *cobra.Command {
 }
 
 func writeHistoryTable(a *App, entries []audit.Entry) {
-	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tCOMMAND\tOUTCOME\tCLIENT\tKEYS\tRAT\tBY")
 	for _, e := range entries {
 		client := or(e.After.ClientID, "-")

@@ -57,10 +57,10 @@ func (a *App) mutate(cmd *cobra.Command, m *mutation, opts engine.Options) error
 	}
 	if !m.yes {
 		if !a.stdinIsTerminal() {
-			fmt.Fprint(a.Stderr, plan.String())
+			fmt.Fprint(a.textErr(), plan.String())
 			return usageError{errors.New("refusing to change the client without confirmation: stdin is not a terminal; pass --yes to apply, or --dry-run to only plan")}
 		}
-		fmt.Fprint(a.Stderr, plan.String())
+		fmt.Fprint(a.textErr(), plan.String())
 		if len(plan.Steps) == 0 && plan.JWKS == nil {
 			fmt.Fprintln(a.Stderr, "nothing to change")
 			return nil
@@ -89,7 +89,7 @@ func (a *App) apply(cmd *cobra.Command, output string, opts engine.Options) erro
 		planOpts := opts
 		planOpts.DryRun, planOpts.Expect = true, nil
 		if plan, planErr := e.Bootstrap(cmd.Context(), planOpts); planErr == nil {
-			fmt.Fprintf(a.Stderr, "the plan as it would be now:\n%s", plan.String())
+			fmt.Fprintf(a.textErr(), "the plan as it would be now:\n%s", plan.String())
 		}
 		return err
 	}
@@ -147,7 +147,7 @@ func (a *App) keysCmd() *cobra.Command {
 			if listOutput != "table" {
 				return writeData(a.Stdout, listOutput, st.Keys)
 			}
-			writeKeysTable(a.Stdout, st)
+			writeKeysTable(a.text(), st)
 			return nil
 		},
 	}

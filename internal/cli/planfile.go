@@ -100,7 +100,7 @@ func (a *App) applyCmd() *cobra.Command {
 			if pf.StateFile != cfg.StatePath {
 				return usageError{errors.New("plan file " + args[0] + " was made for the state file " + pf.StateFile + ", not " + cfg.StatePath + " (BFF_CLIENT_CRED_PATH)")}
 			}
-			fmt.Fprintf(a.Stderr, "applying the plan of `dcrctl %s` made at %s:\n%s", pf.Command, pf.CreatedAt.Format(time.RFC3339), pf.Plan.String())
+			fmt.Fprintf(a.textErr(), "applying the plan of `dcrctl %s` made at %s:\n%s", pf.Command, pf.CreatedAt.Format(time.RFC3339), pf.Plan.String())
 			o := pf.Options
 			return a.apply(cmd, output, engine.Options{Rotate: o.Rotate, Retire: o.Retire, RenewRAT: o.RenewRAT, Force: o.Force, Expect: pf.Plan.Basis,
 				Command: "apply " + args[0] + " (" + pf.Command + ")"})

@@ -42,7 +42,7 @@ func (a *App) profilesCmd() *cobra.Command {
 				}
 				return writeData(a.Stdout, output, out)
 			}
-			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROFILE\tIDP\tCLIENT\tRAT\tHEALTH")
 			for _, p := range out {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Profile, or(p.IdP, "-"), or(p.ClientID, "-"), or(p.RAT, "-"), or(p.Error, p.Health))

@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcrctl/dcrctl/internal/engine"
-	"github.com/dcrctl/dcrctl/internal/memtrim"
 	"github.com/dcrctl/dcrctl/internal/metrics"
 )
 
@@ -42,8 +41,12 @@ type maintainer struct {
 	mu      sync.Mutex
 	lastErr error
 	lastRun time.Time
-	active  string    // the active kid after the last run
-	child   *exec.Cmd // the supervised application, once started
+	// What /metrics keeps across a failed maintenance, as the Pushgateway
+	// does (README, Monitoring: the same series through every channel).
+	lastSuccess time.Time
+	ratHealthy  *bool
+	active      string    // the active kid after the last run
+	child       *exec.Cmd // the supervised application, once started
 }
 
 func (a *App) runCmd() *cobra.Command {
@@ -107,13 +110,14 @@ func (m *maintainer) maintain(ctx context.Context) error {
 	if err == nil && report != nil {
 		m.active = report.ActiveKID
 	}
+	if err == nil {
+		m.lastSuccess = m.lastRun
+	}
+	if h := m.e.MetricsSnapshot(err).RATHealthy; h != nil {
+		m.ratHealthy = h // known after a success or a rejected RAT; else the last known
+	}
 	after := m.active
 	m.mu.Unlock()
-	// A supervisor idles for hours between runs: hand the run's garbage
-	// and the code pages it touched back to the OS.
-	if _, err := memtrim.Release(); err != nil {
-		m.a.log.Debug("could not release idle memory", "err", err)
-	}
 	if err != nil {
 		m.a.log.Error("maintenance failed; the application keeps running, retrying with backoff", "err", m.a.redactor.Redact(err.Error()))
 		return err
@@ -134,12 +138,6 @@ func next(interval time.Duration, failures int) time.Duration {
 	}
 	jitter := time.Duration(rand.Int64N(int64(interval)/5+1)) - interval/10
 	return interval + jitter
-}
-
-func (m *maintainer) lastRunTime() time.Time {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.lastRun
 }
 
 // loop runs maintenance until ctx ends.
@@ -263,11 +261,12 @@ func (m *maintainer) serve(addr string) (stop func(), err error) {
 	})
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
-		err := m.lastErr
+		err, lastSuccess, ratHealthy := m.lastErr, m.lastSuccess, m.ratHealthy
 		m.mu.Unlock()
 		snap := m.e.MetricsSnapshot(err)
-		if err == nil {
-			snap.LastSuccess = m.lastRunTime()
+		snap.LastSuccess = lastSuccess // zero until a maintenance succeeded
+		if snap.RATHealthy == nil {
+			snap.RATHealthy = ratHealthy
 		}
 		reg := metrics.Registry(snap)
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)

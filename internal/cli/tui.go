@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -62,6 +63,7 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 			if err := a.useProfile(cmd, chosen); err != nil {
 				return err
 			}
+			a.profile = chosen
 		}
 	}
 	e, err := a.Engine()
@@ -69,12 +71,15 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 		return err
 	}
 	model := ui.New(e, ui.Options{HasAdminToken: e.Cfg.AdminToken != "", ASCII: !utf8Locale(os.Getenv),
-		Log: a.log, AutoRefresh: e.Cfg.TUIRefresh})
+		Log: a.log, AutoRefresh: e.Cfg.TUIRefresh, Profile: a.profile})
 	_, err = tea.NewProgram(model, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context()),
 		tea.WithColorProfile(colorProfile(os.Getenv, out))).Run()
 	// Quitting (q, ctrl+c, a signal) never abandons a request that may
 	// rotate the RAT: wait for what is in flight (every copy of the model
 	// shares one count) to be answered and saved.
+	if model.Running() {
+		fmt.Fprintln(a.Stderr, "dcrctl: finishing the request in flight so that its answer is saved (DCRCTL_UPDATE_TIMEOUT at most)")
+	}
 	model.Wait()
 	if errors.Is(err, tea.ErrProgramKilled) && cmd.Context().Err() != nil {
 		return nil // a signal: Run reports it with its own exit code

@@ -58,7 +58,8 @@ var Settings = []Setting{
 	{Key: "reconcile", Env: []string{"DCRCTL_RECONCILE"}, Default: "true", Help: "true: bootstrap brings registered metadata that drifted from the configuration back in line; false: only report it"},
 	{Key: "registration_endpoint", Env: []string{"DCRCTL_REGISTRATION_ENDPOINT"}, Help: "skip discovery"},
 	{Key: "update_method", Env: []string{"DCRCTL_UPDATE_METHOD"}, Help: "put (RFC 7592) or patch (default: the preset's)"},
-	{Key: "key_alg", Env: []string{"DCRCTL_KEY_ALG"}, Default: "RS256", Help: strings.Join(keys.Algorithms, ", ")},
+	{Key: "key_alg", Env: []string{"BFF_JWK_ALG", "DCRCTL_KEY_ALG"}, Default: "RS256", Help: strings.Join(keys.Algorithms, ", ") + "; unset, a rotation keeps the algorithm of the key in use"},
+	{Key: "allow_weak_key", Env: []string{"DCRCTL_ALLOW_WEAK_KEY"}, Default: "false", Help: "true: use an adopted RSA key under 2048 bits (with a warning) instead of refusing it"},
 	{Key: "timeout", Env: []string{"DCRCTL_TIMEOUT"}, Default: "10s", Help: "per request that cannot change the RAT"},
 	{Key: "update_timeout", Env: []string{"DCRCTL_UPDATE_TIMEOUT"}, Default: "120s", Help: "for a request that may rotate the RAT (registration, update, renewal, a read where the IdP may rotate on read): its answer is waited for this long, through a cancel or a signal"},
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
@@ -68,7 +69,7 @@ var Settings = []Setting{
 	{Key: "check_interval", Env: []string{"DCRCTL_CHECK_INTERVAL"}, Default: "6h", Help: "dcrctl run: maintenance every this long (±10% jitter)"},
 	{Key: "listen", Env: []string{"DCRCTL_LISTEN"}, Default: "127.0.0.1:9464", Help: "dcrctl run: /healthz, /readyz and /metrics here (loopback by default; empty: off)"},
 	{Key: "on_key_change", Env: []string{"DCRCTL_ON_KEY_CHANGE"}, Help: "dcrctl run: when the active key changes, a signal for the child (SIGHUP) or a shell command (DCRCTL_ACTIVE_KID set)"},
-	{Key: "state_store", Env: []string{"DCRCTL_STATE_STORE"}, Default: "file", Help: "file (BFF_CLIENT_CRED_PATH and its flock) or kubernetes (a Secret and a Lease; local copies still written; dcrctl hands it over to dcrctl-kube)"},
+	{Key: "state_store", Env: []string{"DCRCTL_STATE_STORE"}, Default: "file", Help: "file (BFF_CLIENT_CRED_PATH and its flock) or kubernetes (a Secret and a Lease; local copies still written)"},
 	{Key: "kube_namespace", Env: []string{"DCRCTL_KUBE_NAMESPACE"}, Help: "namespace of the Secret and Lease (default: the pod's own, else default)"},
 	{Key: "kube_secret", Env: []string{"DCRCTL_KUBE_SECRET"}, Default: "dcrctl-state", Help: "the Secret holding the state and the private keys"},
 	{Key: "kube_lease", Env: []string{"DCRCTL_KUBE_LEASE"}, Help: "the Lease replicas take turns with (default: the Secret's name + -lock)"},
@@ -105,6 +106,8 @@ type Config struct {
 	KID            string
 	StatePath      string
 	KeyAlg         string
+	KeyAlgChosen   bool // KeyAlg was set, not the default: rotations use it whatever the key in use is
+	AllowWeakKey   bool
 
 	RotateAfter   time.Duration
 	RetireAfter   time.Duration
@@ -155,6 +158,8 @@ type Config struct {
 type Error struct {
 	Name    string // env name, or config key when it came from the file or a flag
 	Problem string
+	// Missing: required settings are not set at all (a profile may hold them).
+	Missing bool
 }
 
 func (e *Error) Error() string { return "config: " + e.Name + ": " + e.Problem }
@@ -201,6 +206,22 @@ func nameOf(key string) string {
 		return s.Env[0] + " (" + key + ")"
 	}
 	return key
+}
+
+// explicit reports whether key was set by the operator (an env name or the
+// config file), not left at its default (viper's IsSet counts defaults).
+func (r *reader) explicit(key string) bool {
+	for _, s := range Settings {
+		if s.Key != key {
+			continue
+		}
+		for _, env := range s.Env {
+			if _, set := os.LookupEnv(env); set {
+				return true
+			}
+		}
+	}
+	return r.v.InConfig(key)
 }
 
 func (r *reader) str(key string) string { return strings.TrimSpace(r.v.GetString(key)) }
@@ -257,13 +278,38 @@ func (r *reader) url(key string, required bool) string {
 	return raw
 }
 
-// CheckURL accepts absolute http(s) URLs with a host.
+// baseURL is a URL that paths are appended to (discovery, registration):
+// a query or fragment there would end up in the middle of every URL made
+// from it.
+func (r *reader) baseURL(key string) string {
+	raw := r.url(key, false)
+	if u, err := url.Parse(raw); err == nil && raw != "" && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+		r.fail(key, fmt.Sprintf("%q has a query or fragment; give the issuer URL alone (paths such as /.well-known/openid-configuration are appended to it)", secretless(raw)))
+	}
+	return raw
+}
+
+// CheckURL accepts absolute http(s) URLs with a host and, if any, a port
+// that can exist.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+		return fmt.Errorf("%q is not an absolute http(s) URL", secretless(raw))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q has port %s, which cannot exist (1-65535)", secretless(raw), p)
+		}
 	}
 	return nil
+}
+
+// secretless is a URL as it may be shown: without a password.
+func secretless(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return raw
 }
 
 // SplitList splits a space or comma separated list, dropping empty items.
@@ -316,7 +362,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		Skip:                 r.boolean("skip"),
 		ForceReplace:         r.boolean("force_replace"),
 		Reconcile:            r.boolean("reconcile"),
-		IdPBaseURL:           strings.TrimRight(r.url("idp_base_url", false), "/"),
+		IdPBaseURL:           strings.TrimRight(r.baseURL("idp_base_url"), "/"),
 		RegistrationEndpoint: r.url("registration_endpoint", false),
 		IAT:                  r.secret("iat"),
 		ClientID:             r.str("client_id"),
@@ -328,6 +374,8 @@ func Load(v *viper.Viper) (*Config, error) {
 		KID:                  r.str("kid"),
 		StatePath:            r.str("state_file"),
 		KeyAlg:               r.str("key_alg"),
+		KeyAlgChosen:         r.explicit("key_alg"),
+		AllowWeakKey:         r.boolean("allow_weak_key"),
 		RotateAfter:          r.days("rotate_after_days"),
 		RetireAfter:          r.days("retire_after_days"),
 		ActivateAfter:        r.duration("activate_after"),
@@ -413,16 +461,30 @@ func Load(v *viper.Viper) (*Config, error) {
 }
 
 // RequireLocal checks what every command that touches the client needs.
+// Every missing setting is named at once: a new user fixes them in one go.
 func (c *Config) RequireLocal() error {
-	switch {
-	case c.StatePath == "":
-		return &Error{Name: nameOf("state_file"), Problem: "is required (path of the state JSON)"}
-	case c.SigningKeyPath == "":
-		return &Error{Name: nameOf("signing_key"), Problem: "is required (PEM path of the signing key)"}
-	case c.IdPBaseURL == "" && c.RegistrationEndpoint == "":
-		return &Error{Name: nameOf("idp_base_url"), Problem: "is required unless DCRCTL_REGISTRATION_ENDPOINT is set"}
+	type need struct{ name, what string }
+	var missing []need
+	if c.StatePath == "" {
+		missing = append(missing, need{nameOf("state_file"), "path of the state JSON"})
 	}
-	return nil
+	if c.SigningKeyPath == "" {
+		missing = append(missing, need{nameOf("signing_key"), "PEM path of the signing key"})
+	}
+	if c.IdPBaseURL == "" && c.RegistrationEndpoint == "" {
+		missing = append(missing, need{nameOf("idp_base_url"), "unless DCRCTL_REGISTRATION_ENDPOINT is set"})
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return &Error{Name: missing[0].name, Problem: "is required (" + missing[0].what + ")", Missing: true}
+	}
+	var names []string
+	for _, m := range missing {
+		names = append(names, m.name+" ("+m.what+")")
+	}
+	return &Error{Name: strings.Join(names, "; "), Problem: "are required", Missing: true}
 }
 
 // AuditPath is the audit trail: DCRCTL_AUDIT_LOG, else beside the state

@@ -107,6 +107,15 @@ func (e *Engine) checkFile(name, path, variable string) Check {
 	if uid, ok := fileOwner(fi); ok && uid != os.Getuid() {
 		c.Found += fmt.Sprintf(", owned by uid %d, not this user (%d)", uid, os.Getuid())
 	}
+	if fi.IsDir() {
+		return Check{Name: c.Name, Found: target + " is a directory", Fix: "point " + variable + " at the file itself"}
+	}
+	f, err := os.Open(target)
+	if err != nil {
+		return Check{Name: c.Name, Found: c.Found + ": cannot be read (" + err.Error() + ")",
+			Fix: "run dcrctl as the user that owns " + target + " (" + variable + " holds what the client depends on: replacing the file would orphan it)"}
+	}
+	f.Close()
 	if fi.Mode().Perm()&0o077 != 0 {
 		c.OK, c.Fix = false, "chmod 600 "+target+": it holds a secret"
 	}
@@ -116,7 +125,12 @@ func (e *Engine) checkFile(name, path, variable string) Check {
 // checkKey checks that the PEM parses and is the key the state names.
 func (e *Engine) checkKey(st *state.State, stErr error) Check {
 	c := Check{Name: "signing key matches active_kid"}
-	if stErr != nil {
+	var unreadable *state.UnreadableError
+	switch {
+	case errors.As(stErr, &unreadable):
+		c.Found, c.Fix = "not checked: the state file cannot be read", "run dcrctl as the user that owns "+unreadable.Path
+		return c
+	case stErr != nil:
 		c.Found, c.Fix = stErr.Error(), "restore the state file from a backup, or move it aside to register afresh"
 		return c
 	}
@@ -206,7 +220,10 @@ func checkClock(idpDate, now time.Time) Check {
 func (e *Engine) checkRAT(ctx context.Context, st *state.State, endpoint string) Check {
 	c := Check{Name: "registration access token"}
 	switch {
-	case st == nil || !st.HasCredentials():
+	case st == nil:
+		c.Found, c.Fix = "not checked: the state file could not be read", "see the state file's check above"
+		return c
+	case !st.HasCredentials():
 		c.Skipped, c.OK, c.Found = true, true, "no client registered yet (bootstrap registers one)"
 		return c
 	case !e.Cfg.Preset.ReadKeepsRAT:

@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -320,7 +321,10 @@ func snapshot(st *state.State) audit.Snapshot {
 // failure there is logged, never fatal (the change is made and saved).
 func (r *run) audit(before audit.Snapshot, runErr error) {
 	after := snapshot(r.st)
-	if r.opts.DryRun || (len(r.report.Steps) == 0 && before == after) {
+	// A RAT the IdP rotated on a read is no change of the client: an
+	// unchanged bootstrap adds no line, however the IdP treats its RAT.
+	sameClient := before.ClientID == after.ClientID && before.ActiveKID == after.ActiveKID
+	if r.opts.DryRun || (len(r.report.Steps) == 0 && sameClient && runErr == nil) || (len(r.report.Steps) == 0 && before == after) {
 		return
 	}
 	e := audit.Entry{Command: firstNonEmpty(r.opts.Command, "dcrctl"), Outcome: r.report.Outcome,
@@ -394,7 +398,11 @@ func (r *run) loadKeys() error {
 			return &KeyMismatchError{Problem: fmt.Sprintf("signing key %s (BFF_JWT_SIGNING_KEY) is not the key recorded for active_kid %q in %s; restore the matching PEM, or remove that key from the state file's keys to adopt this one", path, r.st.ActiveKID, r.cfg.StatePath)}
 		}
 		// A key the state does not know yet (the old helper's, or one placed
-		// by hand): adopt it, aged by the file's modification time.
+		// by hand): adopt it, aged by the file's modification time, unless
+		// it is too weak to sign with.
+		if err := r.checkStrength(signer, path); err != nil {
+			return err
+		}
 		fi, err := os.Stat(path)
 		if err != nil {
 			return err
@@ -839,6 +847,16 @@ func (r *run) prune(published jwk.Set) error {
 	return r.save()
 }
 
+// rotationAlg is the algorithm of the next key: the one the operator chose
+// (BFF_JWK_ALG, DCRCTL_KEY_ALG), else the key in use's, so that an adopted
+// EC key is not silently replaced by an RSA one.
+func (r *run) rotationAlg() string {
+	if !r.cfg.KeyAlgChosen && keys.ValidAlg(r.active.rec.Alg) {
+		return r.active.rec.Alg
+	}
+	return r.cfg.KeyAlg
+}
+
 // generatePending makes the next key and writes its private half to the
 // pending file, and the state, before the IdP is told of it: a crash then
 // leaves a key the next run publishes, never a published key with no private half.
@@ -848,18 +866,19 @@ func (r *run) generatePending(published jwk.Set) error {
 		why = "rotation requested"
 	}
 	if r.opts.DryRun {
-		r.report.step("generate a new %s key (%s)", r.cfg.KeyAlg, why)
+		r.report.step("generate a new %s key (%s)", r.rotationAlg(), why)
 		r.pending = &localKey{rec: state.Key{KID: "(new key)", CreatedAt: r.now}}
 		return nil
 	}
-	signer, kid, err := keys.GenerateWithKID(r.cfg.KeyAlg)
+	alg := r.rotationAlg()
+	signer, kid, err := keys.GenerateWithKID(alg)
 	if err != nil {
 		return err
 	}
 	if r.st.Key(kid) != nil || keys.Find(published, kid) != nil {
 		return fmt.Errorf("generated key's kid %q is already in use; refusing to reuse a kid", kid)
 	}
-	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
+	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, alg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
 	if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
 		return err
 	}
@@ -1157,7 +1176,13 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	switch {
 	case idp.IsRejected(err):
 		return &IATRejectedError{Cause: err, Open: iat == ""}
-	case errors.As(err, &refused) && (refused.Status == http.StatusBadRequest || refused.Status == http.StatusConflict) && r.cfg.ClientID != "":
+	case errors.As(err, &refused) && refused.Status == http.StatusNotFound:
+		setting := "IDP_BASE_URL"
+		if r.cfg.RegistrationEndpoint != "" {
+			setting = "DCRCTL_REGISTRATION_ENDPOINT"
+		}
+		return &config.Error{Name: setting, Problem: fmt.Sprintf("the registration endpoint %s answered 404 (%v): check the base URL's path, or set DCRCTL_REGISTRATION_ENDPOINT or the IdP's DCRCTL_IDP_PRESET", secret.MaskURL(endpoint), err)}
+	case errors.As(err, &refused) && refused.Status >= 400 && refused.Status < 500:
 		return &RegistrationRefusedError{Cause: err, ClientID: r.cfg.ClientID}
 	case err != nil:
 		return err
@@ -1195,4 +1220,23 @@ func (r *run) intendedMetadata() idp.Metadata {
 		md["response_types"] = []string{"code"}
 	}
 	return md
+}
+
+// minRSABits is the smallest RSA key dcrctl signs with unless told to: NIST
+// SP 800-131A disallows less than 2048 bits for signatures, and RFC 7518
+// §3.3 requires at least 2048 for RS256.
+const minRSABits = 2048
+
+// checkStrength refuses an adopted RSA key under minRSABits, or warns when
+// DCRCTL_ALLOW_WEAK_KEY allows it.
+func (r *run) checkStrength(signer crypto.Signer, path string) error {
+	pub, ok := signer.Public().(*rsa.PublicKey)
+	if !ok || pub.N.BitLen() >= minRSABits {
+		return nil
+	}
+	if !r.cfg.AllowWeakKey && !r.opts.readOnly {
+		return &keys.PEMError{Path: path, Problem: fmt.Sprintf("an RSA key of %d bits is too weak to sign with (at least %d; RFC 7518 §3.3): replace it, or set DCRCTL_ALLOW_WEAK_KEY=true to use it until the next rotation", pub.N.BitLen(), minRSABits)}
+	}
+	r.e.Log.Warn("the signing key is a weak RSA key, used because DCRCTL_ALLOW_WEAK_KEY=true; rotate it soon (dcrctl keys rotate)", "path", path, "bits", pub.N.BitLen())
+	return nil
 }

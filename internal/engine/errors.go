@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/dcrctl/dcrctl/internal/idp"
 )
@@ -105,20 +107,47 @@ func (e *NotRegisteredError) Error() string {
 	return fmt.Sprintf("no client registered in %s (BFF_CLIENT_CRED_PATH); run dcrctl bootstrap or dcrctl register", e.StatePath)
 }
 
-// RegistrationRefusedError: the IdP refused a registration that asked for a
-// client_id (DCR_CLIENT_ID), most often because the id is taken: the old
-// registration still exists (a re-registration whose delete was refused
-// with a dead RAT). Exit 65; the state is left as it was.
+// RegistrationRefusedError: the IdP refused a registration with a 4xx other
+// than 401/403 (RFC 7591 §3.2.2: invalid_redirect_uri,
+// invalid_client_metadata, …). The message says what the IdP said; the
+// remedies for a taken client_id only when the IdP said the id is taken.
+// Exit 65; the state is left as it was.
 type RegistrationRefusedError struct {
 	Cause    error
-	ClientID string
+	ClientID string // DCR_CLIENT_ID, when one was asked for
+}
+
+// settingFor names the setting behind an RFC 7591 §3.2.2 error code.
+var settingFor = map[string]string{
+	"invalid_redirect_uri":    "DCR_REDIRECT_URIS",
+	"invalid_client_metadata": "the member the IdP names (DCR_REDIRECT_URIS, DCRCTL_GRANT_TYPES, DCR_CLIENT_PROFILE, DCRCTL_CLIENT_NAME, DCR_CLIENT_ID)",
+}
+
+// idTaken reports whether the IdP said the requested client_id is taken.
+func (e *RegistrationRefusedError) idTaken() bool {
+	var answered *idp.Error
+	if e.ClientID == "" || !errors.As(e.Cause, &answered) {
+		return false
+	}
+	said := strings.ToLower(answered.Description + " " + answered.Body)
+	return answered.Status == http.StatusConflict || strings.Contains(said, "already") || strings.Contains(said, "in use") || strings.Contains(said, "exists") || strings.Contains(said, "taken")
 }
 
 func (e *RegistrationRefusedError) Error() string {
-	return fmt.Sprintf("the IdP refused to register client_id %s (DCR_CLIENT_ID): %v; if that id is taken by the old registration, either "+
-		"recover its registration access token (dcrctl rat renew, with the bootstrap admin token), "+
-		"or have the IdP administrator delete client %s and run again, "+
-		"or unset DCR_CLIENT_ID so that the IdP assigns a new client_id (the BFF reads it from the state file after a restart)", e.ClientID, e.Cause, e.ClientID)
+	if e.idTaken() {
+		return fmt.Sprintf("the IdP refused to register client_id %s (DCR_CLIENT_ID) as taken: %v; either "+
+			"recover the old registration's access token (dcrctl rat renew, with the bootstrap admin token), "+
+			"or have the IdP administrator delete client %s and run again, "+
+			"or unset DCR_CLIENT_ID so that the IdP assigns a new client_id (the BFF reads it from the state file after a restart)", e.ClientID, e.Cause, e.ClientID)
+	}
+	msg := fmt.Sprintf("the IdP refused the registration: %v; nothing was saved", e.Cause)
+	var answered *idp.Error
+	if errors.As(e.Cause, &answered) {
+		if setting, ok := settingFor[answered.Code]; ok {
+			msg += "; fix " + setting
+		}
+	}
+	return msg
 }
 
 func (e *RegistrationRefusedError) Unwrap() error { return e.Cause }

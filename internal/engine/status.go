@@ -122,7 +122,8 @@ func (r *run) status(ctx context.Context) *Status {
 			st.RAT = RATHealth{Health: RATUnchecked, Fingerprint: st.RAT.Fingerprint,
 				Error: fmt.Sprintf("not checked: the IdP may answer a read with a new registration access token, which must be saved, and %v", err)}
 		} else {
-			st.RAT = ratHealth(err, st.RAT.Fingerprint)
+			// The RAT as saved now: a read may have rotated it.
+			st.RAT = ratHealth(err, secret.Fingerprint(r.st.RegistrationAccessToken))
 		}
 		r.explain(&st.RAT)
 		st.ClientURI = r.st.RegistrationClientURI

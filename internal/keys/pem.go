@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -86,13 +87,16 @@ func (e *PEMError) Error() string { return fmt.Sprintf("signing key %s: %s", e.P
 // A missing file returns an error that wraps fs.ErrNotExist.
 func LoadPEM(path string) (crypto.Signer, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err // callers generate a key or say it is missing
+	}
 	if err != nil {
-		return nil, err
+		return nil, &PEMError{Path: path, Problem: err.Error()}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxPEMSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", path, err)
+		return nil, &PEMError{Path: path, Problem: err.Error()} // a directory, say
 	}
 	key, problem := ParsePEM(data)
 	if problem != nil {

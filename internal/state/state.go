@@ -191,6 +191,21 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
+// UnreadableError: the state file exists but cannot be read (another
+// user's 0600 file, a directory). Nothing is sent and nothing is changed:
+// above all, no new client is registered over a state that may hold one.
+// Exit 73, like a state that cannot be written.
+type UnreadableError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("state file %s (BFF_CLIENT_CRED_PATH) cannot be read: %v; it may hold a registered client, so nothing was changed: run dcrctl as the user that owns it, or point BFF_CLIENT_CRED_PATH at the file itself", e.Path, e.Err)
+}
+
+func (e *UnreadableError) Unwrap() error { return e.Err }
+
 // Load reads the state file. A missing file is an empty state, not an error.
 func Load(path string) (*State, error) {
 	f, err := os.Open(path)
@@ -198,12 +213,12 @@ func Load(path string) (*State, error) {
 		return &State{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("state file %s: %w", path, err)
+		return nil, &UnreadableError{Path: path, Err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("state file %s: %w", path, err)
+		return nil, &UnreadableError{Path: path, Err: err} // a directory, say
 	}
 	st, err := Parse(data)
 	if err != nil {

@@ -151,6 +151,13 @@ func (i *IdP) Delay(t testing.TB, method string, d time.Duration) {
 	i.admin(t, http.MethodPost, fmt.Sprintf("/admin/delay?method=%s&ms=%d", method, d.Milliseconds()), nil)
 }
 
+// Fail makes the IdP answer every later request with this HTTP method with
+// status, without handling it (0 ends it).
+func (i *IdP) Fail(t testing.TB, method string, status int) {
+	t.Helper()
+	i.admin(t, http.MethodPost, fmt.Sprintf("/admin/fail?method=%s&status=%d", method, status), nil)
+}
+
 func (i *IdP) admin(t testing.TB, method, path string, out any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, i.URL+path, nil)
@@ -224,16 +231,12 @@ func (p *Pushgateway) Metrics(t testing.TB) string {
 type build struct {
 	once sync.Once
 	tags string
-	// lean: dcrctl is built as `make build` builds it, without the
-	// Kubernetes store (-tags nokube), with dcrctl-kube beside it for the
-	// Kubernetes tests to be handed over to.
-	lean bool
 	path string
 	err  error
 }
 
 var (
-	plainBuild = &build{lean: true}
+	plainBuild = &build{}
 	faultBuild = &build{tags: "faultinject"}
 )
 
@@ -246,13 +249,7 @@ func (b *build) get(t testing.TB) string {
 			return
 		}
 		b.path = filepath.Join(dir, "dcrctl")
-		if !b.lean {
-			b.err = goBuild(b.tags, b.path)
-			return
-		}
-		if b.err = goBuild("nokube", b.path); b.err == nil {
-			b.err = goBuild(b.tags, filepath.Join(dir, "dcrctl-kube"))
-		}
+		b.err = goBuild(b.tags, b.path)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
@@ -269,8 +266,7 @@ func goBuild(tags, path string) error {
 	return nil
 }
 
-// Binary builds dcrctl once per test process and returns its path: the
-// lean dcrctl, with dcrctl-kube beside it.
+// Binary builds dcrctl once per test process and returns its path.
 func Binary(t testing.TB) string { return plainBuild.get(t) }
 
 // FaultBinary is dcrctl built with -tags faultinject: DCRCTL_FAULT_KILL_AT=<point>

@@ -170,13 +170,17 @@ func (d detailView) openKey(k engine.KeyStatus, width, height int) detailView {
 	} else {
 		b.WriteString("created_at:  unknown (no record here)\n")
 	}
-	b.WriteString("\npublic JWK as published:\n")
+	b.WriteString("\npublic JWK as published (left/right scroll sideways; values are never broken, so a copy is exact):\n")
 	if len(k.JWK) > 0 {
 		b.WriteString(indentJSON(k.JWK))
 	} else {
 		b.WriteString("(not published)")
 	}
-	return d.open("Key "+k.KID, b.String(), width, height)
+	d = d.open("Key "+k.KID, "", width, height)
+	// Not wrapped: a JWK's n broken over lines would copy with line breaks.
+	d.vp.SetHorizontalStep(8)
+	d.vp.SetContent(b.String())
+	return d
 }
 
 func (d detailView) openMetadata(st *engine.Status, width, height int) detailView {

@@ -48,3 +48,10 @@ func (f *inFlight) wait() {
 		f.idle.Wait()
 	}
 }
+
+// running is how many requests are on their way.
+func (f *inFlight) running() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}

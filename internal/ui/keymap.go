@@ -1,6 +1,9 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
 
 // KeyMap is every binding of the TUI; it also feeds the help bar.
 type KeyMap struct {
@@ -23,11 +26,16 @@ type KeyMap struct {
 	Deny      key.Binding
 }
 
-// DefaultKeyMap is the key map the README documents.
-func DefaultKeyMap() KeyMap {
+// DefaultKeyMap is the key map the README documents; ascii names the arrow
+// keys in words (LC_ALL=C terminals show no arrows).
+func DefaultKeyMap(ascii bool) KeyMap {
+	up, down := "↑/k", "↓/j"
+	if ascii {
+		up, down = "up/k", "down/j"
+	}
 	return KeyMap{
-		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp(up, "up")),
+		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp(down, "down")),
 		Rotate:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rotate")),
 		Retire:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "retire key")),
 		RenewRAT:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew RAT")),
@@ -52,11 +60,35 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr, k.Refresh, k.Help, k.Quit}
 }
 
-// FullHelp is the `?` view.
+// FullHelp is the `?` view, in the order it is read.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Details, k.Metadata, k.Error, k.History, k.Doctor},
 		{k.Rotate, k.Retire, k.RenewRAT, k.Reregistr},
 		{k.Refresh, k.Cancel, k.Help, k.Quit},
 	}
+}
+
+// helpColumnGap is bubbles/help's separator between full-help columns.
+const helpColumnGap = 4
+
+// fullHelpFor lays every binding of FullHelp out in as many columns as
+// width holds, so that no key is cut off at any size: the fewer columns
+// fit, the more rows (the body gives them room, see bodyHeight).
+func (k KeyMap) fullHelpFor(width int) [][]key.Binding {
+	var all []key.Binding
+	entry := 0
+	for _, col := range k.FullHelp() {
+		for _, b := range col {
+			all = append(all, b)
+			entry = max(entry, lipgloss.Width(b.Help().Key)+1+lipgloss.Width(b.Help().Desc))
+		}
+	}
+	cols := max(1, (width+helpColumnGap)/(entry+helpColumnGap))
+	rows := (len(all) + cols - 1) / cols
+	var out [][]key.Binding
+	for i := 0; i < len(all); i += rows {
+		out = append(out, all[i:min(i+rows, len(all))])
+	}
+	return out
 }

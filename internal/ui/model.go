@@ -20,6 +20,7 @@ import (
 
 	"github.com/dcrctl/dcrctl/internal/audit"
 	"github.com/dcrctl/dcrctl/internal/engine"
+	"github.com/dcrctl/dcrctl/internal/termsafe"
 )
 
 // Backend is what the TUI needs of the engine; *engine.Engine is one.
@@ -60,6 +61,9 @@ type Options struct {
 	// Tick is the timer behind message expiry and auto-refresh (tea.Tick;
 	// tests replace it with one that never fires, or fires at once).
 	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+	// Profile is the config file's profile open here ("" for none): the
+	// header names it.
+	Profile string
 }
 
 // mode is which screen or dialog has the keyboard.
@@ -134,6 +138,9 @@ type Model struct {
 	work       *inFlight // every request running, for Wait
 
 	message    string // last outcome; cleared after messageTTL
+	quitting   bool   // q was pressed while a request was on its way: quit once it lands
+	profile    string // Options.Profile
+	staleTick  bool   // a one-second tick runs while the data is stale, so its age counts up
 	messageSeq int    // which message a clearMessageMsg is for
 	errText    string // last error, with its remedy (whole; cut on screen, e shows it)
 
@@ -168,7 +175,8 @@ func New(backend Backend, opts Options) Model {
 	sp := spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(styles.Dim))
 	m := Model{
 		backend:       backend,
-		keys:          DefaultKeyMap(),
+		keys:          DefaultKeyMap(opts.ASCII),
+		profile:       opts.Profile,
 		styles:        styles,
 		now:           opts.Now,
 		width:         80,
@@ -218,7 +226,7 @@ func (m *Model) say(text string) tea.Cmd {
 
 // fail shows an error (whole in the log and behind e) until the next action.
 func (m *Model) fail(err error) {
-	m.errText = friendly(err)
+	m.errText = termsafe.Text(friendly(err)) // it may quote the IdP
 	m.log.Error("tui", "err", m.errText)
 }
 
@@ -228,6 +236,38 @@ func (m Model) autoRefreshTick() tea.Cmd {
 	}
 	return m.tick(m.autoRefresh, func(time.Time) tea.Msg { return autoRefreshMsg{} })
 }
+
+// staleTickMsg redraws the STALE age once a second.
+type staleTickMsg struct{}
+
+// stale reports whether the data shown is older than the last attempt to
+// read the IdP (which failed).
+func (m Model) stale() bool {
+	return !m.lastRead.IsZero() && !m.lastRead.Equal(m.lastAttempt)
+}
+
+// countStaleAge keeps one one-second tick running while the data is
+// stale, so that "STALE 15s" counts up instead of standing still.
+func (m Model) countStaleAge() (Model, tea.Cmd) {
+	if !m.stale() || m.staleTick {
+		return m, nil
+	}
+	m.staleTick = true
+	return m, m.tick(time.Second, func(time.Time) tea.Msg { return staleTickMsg{} })
+}
+
+// quitIdleMsg checks whether a quit waiting for a request can go ahead.
+type quitIdleMsg struct{}
+
+// quitIdlePoll is how often a pending quit checks for the request's end.
+const quitIdlePoll = 200 * time.Millisecond
+
+func (m Model) quitWhenIdle() tea.Cmd {
+	return m.tick(quitIdlePoll, func(time.Time) tea.Msg { return quitIdleMsg{} })
+}
+
+// Running reports whether a request the model started is on its way.
+func (m Model) Running() bool { return m.work.running() > 0 }
 
 // Wait blocks until every request the model started has ended: after the
 // program quits, so that a request that may rotate the RAT is answered and
@@ -321,6 +361,7 @@ func (m Model) refresh() (Model, tea.Cmd) {
 	backend := m.backend
 	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		st, err := backend.Status(ctx)
+		termsafe.Sanitize(st) // what the IdP said never steers the terminal
 		return statusMsg{id: id, status: st, err: err}
 	}))
 }
@@ -332,6 +373,7 @@ func (m Model) plan(a action) (Model, tea.Cmd) {
 	opts.DryRun = true
 	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
+		termsafe.Sanitize(report)
 		return planMsg{id: id, action: a, report: report, err: err}
 	}))
 }
@@ -342,6 +384,7 @@ func (m Model) apply(a action) (Model, tea.Cmd) {
 	opts.Command = "tui: " + a.name
 	return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
 		report, err := backend.Bootstrap(ctx, opts)
+		termsafe.Sanitize(report)
 		return appliedMsg{id: id, action: a, report: report, err: err}
 	}))
 }
@@ -353,6 +396,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
 		return m, nil
+	case quitIdleMsg:
+		if m.work.running() == 0 {
+			m.finishRequest()
+			return m, tea.Quit
+		}
+		return m, m.quitWhenIdle()
 	case spinner.TickMsg:
 		if m.busy == "" {
 			return m, nil // idle: let the tick chain end; the next request restarts it
@@ -374,14 +423,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		if m.landedInBackground(msg.id, "refreshed", msg.err) && msg.err == nil {
 			m.showStatus(msg.status)
-			return m, nil
+			return m.countStaleAge()
 		}
 		if m.settle(msg.id, msg.err) {
 			m.showStatus(msg.status)
 		} else if msg.id == m.reqID || msg.err != nil {
 			m.lastAttempt = m.now()
 		}
-		return m, nil
+		return m.countStaleAge()
+	case staleTickMsg:
+		m.staleTick = false
+		return m.countStaleAge()
 	case doctorMsg:
 		if msg.id != m.reqID {
 			return m, nil
@@ -443,6 +495,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if key.Matches(msg, m.keys.Quit) && (msg.String() == "ctrl+c" || m.mode == modeBrowse) {
+			if m.work.running() > 0 && !m.quitting {
+				// Keep the screen while the answer is awaited: quitting
+				// now would leave a blank terminal for up to
+				// DCRCTL_UPDATE_TIMEOUT.
+				m.quitting = true
+				m.message = "finishing the request in flight (its answer is saved when it lands), then quitting; ctrl+c quits the screen now (dcrctl still waits for the answer)"
+				return m, m.quitWhenIdle()
+			}
 			m.finishRequest()
 			return m, tea.Quit
 		}
@@ -496,6 +556,7 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		entries, err := h.History(50)
+		termsafe.Sanitize(entries)
 		if err != nil {
 			m.fail(err)
 			return m, nil
@@ -520,7 +581,11 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		ctx, id := m.startRequest("doctor: checking")
-		return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg { return doctorMsg{id: id, checks: d.Doctor(ctx)} }))
+		return m, tea.Batch(m.spinner.Tick, m.track(func() tea.Msg {
+			checks := d.Doctor(ctx)
+			termsafe.Sanitize(checks)
+			return doctorMsg{id: id, checks: checks}
+		}))
 	}
 	if m.busy != "" {
 		if key.Matches(msg, m.keys.Rotate, m.keys.Retire, m.keys.RenewRAT, m.keys.Reregistr, m.keys.Refresh) {
@@ -691,9 +756,20 @@ func (m Model) bodyHeight() int {
 	case m.compact():
 		fixed = 1 + 2
 	case m.help.ShowAll:
-		fixed += 3
+		// Every key is shown: the body gives up rows for it, down to one.
+		fixed += m.helpRows() - 1
+		return max(1, m.height-fixed)
 	}
 	return max(3, m.height-fixed)
+}
+
+// helpRows is how many lines the full help takes at this width.
+func (m Model) helpRows() int {
+	rows := 0
+	for _, col := range m.keys.fullHelpFor(m.width) {
+		rows = max(rows, len(col))
+	}
+	return rows
 }
 
 // narrowWidth is below which USE and CREATED give their room to KID and STATE.

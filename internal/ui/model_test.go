@@ -400,3 +400,123 @@ func TestSpinnerStopsWhenIdle(t *testing.T) {
 		t.Error("an idle model keeps the spinner ticking")
 	}
 }
+
+// A client_name and an IdP error holding terminal control sequences are
+// shown escaped: the raw sequences never reach the screen (issue 17 §8).
+func TestIdPStringsCannotSteerTheTerminal(t *testing.T) {
+	st := sampleStatus("")
+	st.ClientName = "orders\x1b]0;owned\x07\x1b[2J"
+	st.Keys[0].KID = "k\x1b[31m"
+	m := loaded(t, &fakeBackend{status: st}, true)
+	raw := m.View().Content
+	for _, injected := range []string{"\x1b]0;owned", "\x1b[2J", "\x07", "k\x1b[31m"} {
+		if strings.Contains(raw, injected) {
+			t.Errorf("the view sends %q to the terminal", injected)
+		}
+	}
+	if view := screen(m); !strings.Contains(view, `k\x1b[31m`) {
+		t.Errorf("the escaped kid is not shown:\n%s", view)
+	}
+	m.fail(errors.New("idp: update: HTTP 400 invalid_client_metadata: \x1b[2Jbad"))
+	if strings.Contains(m.errText, "\x1b") {
+		t.Errorf("error text keeps ESC: %q", m.errText)
+	}
+}
+
+// `?` shows every key at every size: the columns wrap, and the body gives
+// the full help the rows it needs (issue 17 §10). Under ASCII the arrows
+// are words.
+func TestFullHelpShowsEveryKeyAtEverySize(t *testing.T) {
+	for _, ascii := range []bool{false, true} {
+		for _, size := range [][2]int{{40, 24}, {60, 16}, {80, 24}, {120, 30}} {
+			b := &fakeBackend{status: sampleStatus("")}
+			m := New(b, Options{HasAdminToken: true, Now: func() time.Time { return fixedNow }, Tick: neverTick, ASCII: ascii})
+			m = run(t, m, m.initCmd)
+			next, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m, _ = press(t, next.(Model), "?")
+			view := screen(m)
+			for _, want := range []string{"up", "down", "key details", "metadata", "last error", "history", "doctor", "rotate", "retire key", "renew RAT", "re-register", "refresh", "cancel", "help", "quit"} {
+				if !strings.Contains(view, want) {
+					t.Errorf("ascii=%v %dx%d: help lacks %q:\n%s", ascii, size[0], size[1], want, view)
+				}
+			}
+			if ascii && strings.ContainsAny(view, "↑↓") {
+				t.Errorf("%dx%d: arrows under ASCII:\n%s", size[0], size[1], view)
+			}
+			if lines := strings.Count(view, "\n") + 1; lines > size[1] {
+				t.Errorf("ascii=%v %dx%d: %d lines", ascii, size[0], size[1], lines)
+			}
+		}
+	}
+}
+
+// q while an apply is in flight keeps the screen and says what it waits
+// for, then quits once the answer has landed (issue 17 §11).
+func TestQuitDuringAnApplyKeepsTheScreenUntilItLands(t *testing.T) {
+	b := &fakeBackend{status: sampleStatus(""), report: sampleReport()}
+	m := loaded(t, b, true)
+	m, cmd := press(t, m, "r")
+	m = run(t, m, cmd)
+	b.block, b.critical = make(chan struct{}), true
+	m, cmd = press(t, m, "y")
+	reply := make(chan tea.Msg, 1)
+	go func() { reply <- backendReply(cmd) }()
+	testWait(t, "the apply to start", func() bool { return m.Running() })
+	m, cmd = press(t, m, "q")
+	if quits(cmd) {
+		t.Fatal("q quit with a request in flight")
+	}
+	if view := screen(m); !strings.Contains(view, "finishing the request in flight") || !strings.Contains(view, "k-2026-11") {
+		t.Fatalf("the screen while quitting:\n%s", view)
+	}
+	next, cmd := m.Update(quitIdleMsg{}) // the poll (the test's clock never ticks by itself)
+	if quits(cmd) {
+		t.Fatal("quit before the answer landed")
+	}
+	close(b.block)
+	<-reply
+	testWait(t, "the apply to end", func() bool { return !next.(Model).Running() })
+	_, cmd = next.Update(quitIdleMsg{})
+	if !quits(cmd) {
+		t.Fatal("no quit once the answer landed")
+	}
+}
+
+func quits(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, quit := cmd().(tea.QuitMsg)
+	return quit
+}
+
+// testWait polls cond every 10 ms for at most 5 s.
+func testWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 5s", what)
+}
+
+// A key's details show its JWK's n on one line, never broken inside the
+// value (a copy must be exact); it scrolls sideways (issue 17 §13).
+func TestKeyDetailsNeverBreakAValue(t *testing.T) {
+	st := sampleStatus("")
+	n := strings.Repeat("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw", 1)
+	st.Keys[0].JWK = []byte(`{"kty":"RSA","kid":"k-2026-11","n":"` + n + `","e":"AQAB"}`)
+	m := loaded(t, &fakeBackend{status: st}, true)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 30})
+	m, _ = press(t, next.(Model), "enter")
+	lines := 0
+	for _, line := range strings.Split(screen(m), "\n") {
+		if strings.Contains(line, n[:20]) || strings.Contains(line, n[100:120]) || strings.Contains(line, n[len(n)-20:]) {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Errorf("n shows on %d lines, want 1 (scrolled, not wrapped):\n%s", lines, screen(m))
+	}
+}

@@ -19,7 +19,7 @@ type Picker struct {
 
 // NewPicker lists names to choose from.
 func NewPicker(names []string, ascii bool) Picker {
-	return Picker{names: names, styles: NewStyles(ascii), keys: DefaultKeyMap()}
+	return Picker{names: names, styles: NewStyles(ascii), keys: DefaultKeyMap(ascii)}
 }
 
 func (p Picker) Init() tea.Cmd { return nil }

@@ -48,7 +48,11 @@ func (m Model) render() string {
 	b.WriteString(m.statusLine())
 	if !m.compact() {
 		b.WriteString("\n")
-		b.WriteString(m.help.View(m.keys))
+		if m.help.ShowAll {
+			b.WriteString(m.help.FullHelpView(m.keys.fullHelpFor(m.width)))
+		} else {
+			b.WriteString(m.help.View(m.keys))
+		}
 	}
 	return b.String()
 }
@@ -81,7 +85,11 @@ func (m Model) header() string {
 	if st.RAT.Fingerprint != "" {
 		rat += " " + s.Dim.Render(st.RAT.Fingerprint)
 	}
-	title := s.Title.Render("dcrctl") + " " + s.Dim.Render(g.Dot+" "+st.IdP+" "+g.Dot+" ") + m.freshness()
+	name := "dcrctl"
+	if m.profile != "" {
+		name += " [" + m.profile + "]"
+	}
+	title := s.Title.Render(name) + " " + s.Dim.Render(g.Dot+" "+st.IdP+" "+g.Dot+" ") + m.freshness()
 	if m.compact() {
 		return ansi.Truncate(title+" "+s.Dim.Render(g.Dot)+" RAT "+rat, m.width, g.Ellipsis) + "\n"
 	}
@@ -154,6 +162,8 @@ func (m Model) statusLine() string {
 		second = s.Error.Render(m.truncate(m.errText+" (e: full error)", m.width))
 	case m.busy != "" && m.message != "":
 		second = m.truncate(m.message, m.width)
+	case m.status != nil && m.status.ClientID == "" && m.busy == "":
+		second = s.Warn.Render(m.truncate("no client registered yet: dcrctl bootstrap (or dcrctl register) registers one with the initial access token (DCR_IAT)", m.width))
 	case m.status != nil && m.status.RAT.Health == engine.RATRejected:
 		second = s.Error.Render(m.truncate("registration access token rejected — press R to renew it with the bootstrap admin token, or F to re-register", m.width))
 	}

@@ -79,20 +79,17 @@ func median(d []time.Duration) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-// releaseBinary builds dcrctl as `make build` builds it (static, stripped,
-// without the Kubernetes store), with dcrctl-kube beside it, for size and
-// RSS; it returns dcrctl's path.
+// releaseBinary builds dcrctl as `make build` builds it (static,
+// stripped), for size and RSS; it returns its path.
 func releaseBinary(t *testing.T) string {
-	dir := t.TempDir()
-	for name, tags := range map[string]string{"dcrctl": "nokube", "dcrctl-kube": ""} {
-		cmd := exec.Command("go", "build", "-trimpath", "-tags", tags, "-ldflags", "-s -w", "-o", filepath.Join(dir, name), "./cmd/dcrctl")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		cmd.Dir = testenv.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
+	path := filepath.Join(t.TempDir(), "dcrctl")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path, "./cmd/dcrctl")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Dir = testenv.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
-	return filepath.Join(dir, "dcrctl")
+	return path
 }
 
 func TestBenchTable(t *testing.T) {

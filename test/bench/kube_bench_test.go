@@ -38,38 +38,52 @@ func documentedRole(t *testing.T) []rbacv1.PolicyRule {
 
 var apiRequests = regexp.MustCompile(`"msg":"kubernetes API requests","count":(\d+)`)
 
-// TestBenchKube: a fleet wave with the Kubernetes store, and `dcrctl run`
-// idle. Prints rows of the same table.
+// TestBenchKube: 50-replica waves with the Kubernetes store, and `dcrctl
+// run` idle. Prints rows of the same table.
 func TestBenchKube(t *testing.T) {
 	k := testenv.StartKube(t)
-	idp := testenv.StartIdP(t, 0)
-	// dcrctl-kube itself, as deploy/kubernetes runs it: the lean dcrctl
-	// would add its own start before handing over.
-	bin := filepath.Join(filepath.Dir(releaseBinary(t)), "dcrctl-kube")
-	ns := k.Namespace(t)
-	k.Grant(t, ns, documentedRole(t))
+	bin := releaseBinary(t)
 	kubeconfig := k.Kubeconfig(t)
+	var idp *testenv.IdP
+	var ns string
 	replica := func() *client {
 		c := newClient(t, idp.URL, "ES256")
 		c.env["DCRCTL_STATE_STORE"] = "kubernetes"
 		c.env["DCRCTL_KUBECONFIG"] = kubeconfig
 		c.env["DCRCTL_KUBE_NAMESPACE"] = ns
+		c.env["DCRCTL_LOCK_TIMEOUT"] = "300s"
 		return c
 	}
-	replica().run(t, bin, "bootstrap")
 
 	fmt.Printf("\n| measure | result | target |\n|---|---|---|\n")
-	// The test IdP's own preset keeps the RAT on a read: a no-change run
-	// writes nothing and takes no Lease. Under "generic" every read may
-	// rotate the RAT, so each run writes its write-ahead note through the
-	// Lease: the fleet takes turns.
-	for _, preset := range []string{"oidc-provider", "generic"} {
-		wave(t, bin, idp, func() *client {
+	// Both kinds of IdP a fleet meets, slowed to 300 ms per request (after
+	// applying it): one that rotates the RAT on every read (the Curity
+	// emulation, with the careful generic preset) and one that keeps it.
+	for _, kind := range []struct{ name, emulate, preset string }{
+		{"rotates the RAT on reads", "curity", "generic"},
+		{"keeps the RAT on reads", "", "oidc-provider"},
+	} {
+		idp = testenv.StartEmulation(t, kind.emulate)
+		for _, m := range []string{"GET", "POST", "PUT"} {
+			idp.Delay(t, m, 300*time.Millisecond)
+		}
+		ns = k.Namespace(t)
+		k.Grant(t, ns, documentedRole(t))
+		fleet := func() *client {
 			c := replica()
-			c.env["DCRCTL_IDP_PRESET"] = preset
+			c.env["DCRCTL_IDP_PRESET"] = kind.preset
 			return c
-		}, preset)
+		}
+		wave(t, bin, idp, fleet, "first wave (empty namespace), IdP "+kind.name, "1 / 0 / — / 0")
+		wave(t, bin, idp, fleet, "no-change rollout, IdP "+kind.name, "0 / 0 / ≤ 2 / 0")
+		k.AgeSecret(t, ns, "dcrctl-state", 31)
+		wave(t, bin, idp, fleet, "rotation wave, IdP "+kind.name, "0 / 1 / — / 0")
+		idp.Stop()
 	}
+	ns = k.Namespace(t)
+	k.Grant(t, ns, documentedRole(t))
+	idp = testenv.StartIdP(t, 0)
+	replica().run(t, bin, "bootstrap")
 
 	// dcrctl run idle, as a sidecar: RSS and CPU over a minute, scraped
 	// every 15 s as Prometheus would. RSS is the largest sample.
@@ -137,8 +151,9 @@ func rssKiB(t *testing.T, pid int) (rss, anon int64) {
 	return rss, anon
 }
 
-// wave starts 50 replicas' bootstraps at once and prints their row.
-func wave(t *testing.T, bin string, idp *testenv.IdP, replica func() *client, preset string) {
+// wave starts 50 replicas' bootstraps 50 ms apart and prints their row,
+// judged by the IdP's own request log.
+func wave(t *testing.T, bin string, idp *testenv.IdP, replica func() *client, what, target string) {
 	const size = 50
 	fleet := make([]*client, size)
 	for i := range fleet {
@@ -160,6 +175,7 @@ func wave(t *testing.T, bin string, idp *testenv.IdP, replica func() *client, pr
 			t.Fatal(err)
 		}
 		cmds[i] = cmd
+		time.Sleep(50 * time.Millisecond)
 	}
 	failed, api := 0, 0
 	for i, cmd := range cmds {
@@ -172,11 +188,19 @@ func wave(t *testing.T, bin string, idp *testenv.IdP, replica func() *client, pr
 		}
 	}
 	took := time.Since(start)
-	target := "0 / 1 / ≤ 2"
-	if preset != "oidc-provider" {
-		target = "0 / 1 / —"
+	var registrations, updates, dead int
+	reqs := idp.Requests(t)
+	for _, r := range reqs {
+		switch {
+		case r.Method == "POST" && r.Path == "/reg":
+			registrations++
+		case r.Method == "PUT":
+			updates++
+		}
+		if r.Status == 401 || r.Status == 403 {
+			dead++
+		}
 	}
-	fmt.Printf("| Kubernetes store, preset %s: %d no-change bootstraps at once: failures / IdP requests per bootstrap / API-server requests per bootstrap / wall | %d / %.1f / %.1f / %s | %s |\n",
-		preset, size, failed, float64(len(idp.Requests(t)))/size, float64(api)/size, ms(took), target)
-
+	fmt.Printf("| Kubernetes store, %d replicas 50 ms apart, %s: registrations / updates / IdP requests / dead-RAT requests (failed runs; API-server requests per replica; wall) | %d / %d / %d / %d (%d; %.1f; %s) | %s |\n",
+		size, what, registrations, updates, len(reqs), dead, failed, float64(api)/size, ms(took), target)
 }

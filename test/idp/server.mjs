@@ -26,6 +26,7 @@ const iatClientID = process.env.IDP_IAT_CLIENT_ID ?? 'gateway';
 const iatClientSecret = process.env.IDP_IAT_CLIENT_SECRET ?? 'gateway-secret-for-tests-only';
 const emulate = process.env.IDP_EMULATE ?? '';
 const delays = {}; // method -> ms, set by /admin/delay
+const failures = {}; // method -> HTTP status, set by /admin/fail
 
 // Where registration lives: oidc-provider's default, or the emulated product's path.
 const registrationPaths = {
@@ -79,6 +80,25 @@ function startProvider(issuer) {
     if (seen) requestLog.push(seen);
     await next();
     if (seen) { seen.answered_at = Date.now(); seen.status = ctx.status; }
+  });
+
+  // Glue (a failing IdP, as behind an overloaded proxy): POST
+  // /admin/fail?method=GET&status=503 answers every later request of that
+  // method with that status, before the provider sees it; status=0 ends it.
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/admin/fail') {
+      if (bearer(ctx) !== adminToken) return deny(ctx);
+      failures[String(ctx.query.method ?? '').toUpperCase()] = Number(ctx.query.status ?? 0);
+      ctx.body = failures;
+      return undefined;
+    }
+    const status = failures[ctx.method];
+    if (status && !ctx.path.startsWith('/admin/')) {
+      ctx.status = status;
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'test glue: failing on purpose' };
+      return undefined;
+    }
+    return next();
   });
 
   // Glue (a slow IdP): POST /admin/delay?method=PUT&ms=3000 holds the answer

@@ -127,6 +127,9 @@ func TestKubeFleetFenceHolds(t *testing.T) {
 				name = kind.name + "/requested-id"
 			}
 			t.Run(name, func(t *testing.T) {
+				// The waves wait on the slowed IdP, not on the CPU: the four
+				// scenarios run side by side, each with its own IdP.
+				t.Parallel()
 				idp := startFleetIdP(t, kind, 300*time.Millisecond)
 				for rep := range reps {
 					ns := k.Namespace(t)

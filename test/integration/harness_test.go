@@ -111,21 +111,7 @@ func (c *client) age(days int) {
 }
 
 // ageState moves st's key records (created, published, superseded) back by days.
-func ageState(st *state.State, days int) {
-	shift := time.Duration(days) * 24 * time.Hour
-	back := func(p *time.Time) *time.Time {
-		if p == nil {
-			return nil
-		}
-		older := p.Add(-shift)
-		return &older
-	}
-	for i := range st.Keys {
-		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-shift)
-		st.Keys[i].PublishedAt = back(st.Keys[i].PublishedAt)
-		st.Keys[i].SupersededAt = back(st.Keys[i].SupersededAt)
-	}
-}
+func ageState(st *state.State, days int) { testenv.AgeState(st, days) }
 
 func (c *client) collectSecrets() {
 	if st, err := state.Load(c.statePath()); err == nil && st.RegistrationAccessToken != "" {

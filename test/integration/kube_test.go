@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
 	"github.com/dcrctl/dcrctl/internal/kubestore"
@@ -63,28 +61,10 @@ func secretState(t *testing.T, k *testenv.Kube, ns string) (*state.State, map[st
 	return st, sec.Data
 }
 
-// ageSecret moves every key record in the Secret back by days. A running
-// dcrctl may write the Secret meanwhile: a conflict reads it again.
+// ageSecret ages the Secret's key records by days.
 func ageSecret(t *testing.T, k *testenv.Kube, ns string, days int) {
 	t.Helper()
-	admin := k.Admin(t).CoreV1().Secrets(ns)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sec, err := admin.Get(context.Background(), kubeSecret, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		st, err := state.Parse(sec.Data[kubestore.KeyState])
-		if err != nil {
-			return err
-		}
-		ageState(st, days)
-		sec.Data[kubestore.KeyState], _ = json.Marshal(st)
-		_, err = admin.Update(context.Background(), sec, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k.AgeSecret(t, ns, kubeSecret, days)
 }
 
 // kubeWorld is an API server, the test IdP and a fresh namespace whose

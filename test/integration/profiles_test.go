@@ -56,6 +56,10 @@ func TestProfiles(t *testing.T) {
 	if res := c.mustRun(78, "--profile", "qa", "status"); !strings.Contains(res.Stderr, `no profile "qa"`) || !strings.Contains(res.Stderr, "production, staging") {
 		t.Errorf("unknown profile: %s", res.Stderr)
 	}
+	// No profile chosen: status asks for one, naming them (issue 17 §12).
+	if res := c.mustRun(78, "status"); !strings.Contains(res.Stderr, "--profile") || !strings.Contains(res.Stderr, "production, staging") {
+		t.Errorf("status without a profile: %s", res.Stderr)
+	}
 
 	s := startTUI(t, c)
 	s.waitFor(`choose a profile`)

@@ -23,12 +23,14 @@ func TestRunSupervisesTheApplication(t *testing.T) {
 	superviseAndRotate(t, c, idp, func() { c.age(31) })
 }
 
-// The same with the Kubernetes store (through the hand-over to
-// dcrctl-kube): the keys are aged in the Secret, and the Secret ends with
+// The same with the Kubernetes store: the keys are aged in the Secret, and the Secret ends with
 // the key the application was told about.
 func TestRunSupervisesTheApplicationOnKubernetes(t *testing.T) {
 	k, idp, ns := kubeWorld(t)
 	c := kubeReplica(t, k, idp.URL, ns)
+	// Every maintenance reads the IdP (a fleet's replicas would rely on one
+	// another's verification, DCRCTL_FRESH_FOR): the outage below shows.
+	c.env["DCRCTL_FRESH_FOR"] = "0"
 	c.mustRun(0, "bootstrap")
 	superviseAndRotate(t, c, idp, func() { ageSecret(t, k, ns, 31) })
 	if st, _ := secretState(t, k, ns); st.ActiveKID != c.state().ActiveKID {
@@ -71,7 +73,9 @@ func superviseAndRotate(t *testing.T, c *client, idp *testenv.IdP, age func()) {
 	if code, _ := testenv.Get(t, base+"/healthz"); code != 200 {
 		t.Error("healthz failed while the application runs")
 	}
-	if _, body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_status{status="failure"} 1`) {
+	// The series the Pushgateway keeps across a failure, /metrics keeps too.
+	if _, body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, `bff_dcr_status{status="failure"} 1`) ||
+		!strings.Contains(body, "bff_dcr_last_success_timestamp_seconds ") || !strings.Contains(body, "bff_dcr_rat_healthy 1") {
 		t.Errorf("metrics after a failed maintenance:\n%s", body)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
