@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 	"golang.org/x/oauth2/clientcredentials"
-	"golang.org/x/term"
 
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/engine"
@@ -213,7 +212,7 @@ func (a *App) setup(cmd *cobra.Command) error {
 	case "text":
 		a.log = slog.New(slog.NewTextHandler(a.Stderr, opts))
 	case "auto":
-		if f, ok := a.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if _, ok := a.stderrTerminal(); ok {
 			a.log = slog.New(slog.NewTextHandler(a.Stderr, opts))
 		} else {
 			a.log = slog.New(slog.NewJSONHandler(a.Stderr, opts))
@@ -239,8 +238,8 @@ func (a *App) useProfile(cmd *cobra.Command, name string) error {
 // humanStderr reports whether stderr is a terminal read by a person, with
 // text logs.
 func (a *App) humanStderr() bool {
-	f, ok := a.Stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd())) && a.logFormat != "json"
+	_, ok := a.stderrTerminal()
+	return ok && a.logFormat != "json"
 }
 
 // redactAttr is the last guard: any string logged passes the redactor.

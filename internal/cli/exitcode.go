@@ -59,7 +59,7 @@ func ExitCode(err error) int {
 		return childExit.code
 	case errors.As(err, &usage), errors.As(err, &refused):
 		return ExitUsage
-	case errors.As(err, &cfgErr), errors.As(err, &missingIAT):
+	case errors.As(err, &cfgErr), errors.As(err, &missingIAT), errors.As(err, new(*idp.SettingError)):
 		return ExitConfig
 	case errors.Is(err, state.ErrLockTimeout), errors.Is(err, state.ErrConflict):
 		return ExitTempFail

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -125,8 +124,8 @@ type declinedError struct{}
 func (declinedError) Error() string { return "cancelled; nothing changed" }
 
 func (a *App) stdinIsTerminal() bool {
-	f, ok := a.Stdin.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	_, ok := a.stdinTerminal()
+	return ok
 }
 
 func (a *App) keysCmd() *cobra.Command {
@@ -207,7 +206,8 @@ func (a *App) ratCmd() *cobra.Command {
 		case cfg.AdminToken == "" && cfg.HasRecovery() && a.stdinIsTerminal():
 			// Typed, not put on a command line or in shell history.
 			fmt.Fprint(a.Stderr, "bootstrap admin token (not shown): ")
-			raw, err := term.ReadPassword(int(a.Stdin.(*os.File).Fd()))
+			in, _ := a.stdinTerminal()
+			raw, err := term.ReadPassword(int(in.Fd()))
 			fmt.Fprintln(a.Stderr)
 			if err != nil {
 				return fmt.Errorf("reading the admin token: %w", err)

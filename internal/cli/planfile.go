@@ -107,5 +107,8 @@ func (a *App) applyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
+	// The plan file is the confirmation; --yes is accepted so that a
+	// script written for the other commands works here too.
+	cmd.Flags().BoolP("yes", "y", false, "accepted for symmetry: the plan file is the confirmation")
 	return cmd
 }

@@ -12,7 +12,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/ui"
@@ -30,9 +29,9 @@ func (a *App) tuiCmd() *cobra.Command {
 // runTUI runs the TUI on the terminal. Without a terminal it prints help and
 // exits 64 rather than hang.
 func (a *App) runTUI(cmd *cobra.Command) error {
-	in, inOK := a.Stdin.(*os.File)
-	out, outOK := a.Stdout.(*os.File)
-	if !inOK || !outOK || !term.IsTerminal(int(in.Fd())) || !term.IsTerminal(int(out.Fd())) {
+	in, inOK := a.stdinTerminal()
+	out, outOK := a.stdoutTerminal()
+	if !inOK || !outOK {
 		cmd.Root().SetOut(a.Stderr)
 		cmd.Root().Help()
 		return usageError{errors.New("the TUI needs a terminal; use the commands above in scripts")}

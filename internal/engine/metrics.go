@@ -2,7 +2,10 @@ package engine
 
 import (
 	"errors"
+	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/dcrctl/dcrctl/internal/audit"
 	"github.com/dcrctl/dcrctl/internal/metrics"
@@ -35,20 +38,48 @@ func (e *Engine) MetricsSnapshot(runErr error) metrics.Snapshot {
 			s.Keys = append(s.Keys, metrics.KeyAge{KID: k.KID, State: kind, Age: now.Sub(k.CreatedAt)})
 		}
 	}
-	if entries, _, err := audit.Read(e.Cfg.AuditPath(), 0); err == nil {
-		for _, en := range entries {
-			if en.Outcome == "failed" {
-				continue
-			}
-			if len(en.KIDsAdded) > 0 {
-				s.Rotations++
-			}
-			for _, step := range en.Steps {
-				if strings.HasPrefix(step, "renew the registration access token") {
-					s.Renewals++
-				}
+	s.Rotations, s.Renewals = e.auditCounts.of(e.Cfg.AuditPath())
+	return s
+}
+
+// auditCounts are the rotations and renewals the audit trail records,
+// counted again only when the file changed: /metrics may be scraped every
+// few seconds, and the trail only grows by a line per change.
+type auditCounts struct {
+	mu                  sync.Mutex
+	size                int64
+	mod                 time.Time
+	rotations, renewals int
+}
+
+func (c *auditCounts) of(path string) (rotations, renewals int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, 0
+	}
+	if fi.Size() == c.size && fi.ModTime().Equal(c.mod) {
+		return c.rotations, c.renewals
+	}
+	entries, _, err := audit.Read(path, 0)
+	if err != nil {
+		return c.rotations, c.renewals
+	}
+	c.rotations, c.renewals = 0, 0
+	for _, en := range entries {
+		if en.Outcome == "failed" {
+			continue
+		}
+		if len(en.KIDsAdded) > 0 {
+			c.rotations++
+		}
+		for _, step := range en.Steps {
+			if strings.HasPrefix(step, "renew the registration access token") {
+				c.renewals++
 			}
 		}
 	}
-	return s
+	c.size, c.mod = fi.Size(), fi.ModTime()
+	return c.rotations, c.renewals
 }

@@ -153,11 +153,11 @@ func (r *run) explain(h *RATHealth) {
 		h.Note = r.lostAnswer()
 		switch {
 		case r.canRecover():
-			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (recovery %s with BOOTSTRAP_ADMIN_TOKEN; TUI: R)", r.cfg.Recovery)
+			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (recovery %s with BOOTSTRAP_ADMIN_TOKEN)", r.cfg.Recovery)
 		case r.cfg.HasRecovery():
-			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (it asks for the bootstrap admin token; recovery %s; TUI: R); without an admin token: dcrctl register --force", r.cfg.Recovery)
+			h.Next = fmt.Sprintf("renew it: dcrctl rat renew (it asks for the bootstrap admin token; recovery %s); without an admin token: dcrctl register --force", r.cfg.Recovery)
 		default:
-			h.Next = fmt.Sprintf("the IdP (DCRCTL_IDP_PRESET=%s) offers no renewal: dcrctl register --force registers a new client (TUI: F)", r.cfg.Preset.Name)
+			h.Next = fmt.Sprintf("the IdP (DCRCTL_IDP_PRESET=%s) offers no renewal: dcrctl register --force registers a new client", r.cfg.Preset.Name)
 		}
 	case RATClientGone:
 		h.Next = "dcrctl bootstrap registers the client again (with the initial access token)"

@@ -52,6 +52,17 @@ func HasStatus(err error, status int) bool {
 // IsNotFound reports whether the IdP answered 404.
 func IsNotFound(err error) bool { return HasStatus(err, http.StatusNotFound) }
 
+// SettingError: the IdP refused a request that, as configured, can never
+// succeed (RFC 6749 §5.2: invalid_client, unauthorized_client,
+// invalid_scope); Setting names what to fix. Exit 78, like a configuration
+// error.
+type SettingError struct {
+	Setting string
+	Problem string
+}
+
+func (e *SettingError) Error() string { return "config: " + e.Setting + ": " + e.Problem }
+
 // UnreachableError means the IdP could not be reached, or kept failing with
 // 5xx/429, until the retry deadline. Exit code 69.
 type UnreachableError struct {

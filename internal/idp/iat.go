@@ -8,8 +8,6 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-
-	"github.com/dcrctl/dcrctl/internal/config"
 )
 
 // IATSource yields the initial access token a registration presents.
@@ -43,15 +41,15 @@ func (c ClientCredentialsIAT) IAT(ctx context.Context) (string, error) {
 			if re.ErrorCode == "" && (re.Response.StatusCode == http.StatusUnauthorized || re.Response.StatusCode == http.StatusForbidden) {
 				// Glewlwyd answers a wrong secret and an unknown scope alike,
 				// with a bare 403: name every setting that can cause it.
-				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET/DCRCTL_IAT_SCOPE", Problem: problem + "(no OAuth error code: the client, its secret or the scope is wrong)"}
+				return "", &SettingError{Setting: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET/DCRCTL_IAT_SCOPE", Problem: problem + "(no OAuth error code: the client, its secret or the scope is wrong)"}
 			}
 			switch re.ErrorCode {
 			case "invalid_client":
-				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET", Problem: problem}
+				return "", &SettingError{Setting: "DCRCTL_IAT_CLIENT_ID/DCRCTL_IAT_CLIENT_SECRET", Problem: problem}
 			case "unauthorized_client":
-				return "", &config.Error{Name: "DCRCTL_IAT_CLIENT_ID", Problem: problem + " (the client may not use this grant)"}
-			case "invalid_scope":
-				return "", &config.Error{Name: "DCRCTL_IAT_SCOPE", Problem: problem}
+				return "", &SettingError{Setting: "DCRCTL_IAT_CLIENT_ID", Problem: problem + " (the client may not use this grant)"}
+			case "invalid_scope", "scope_invalid": // Glewlwyd 2.7 says scope_invalid (HTTP 400)
+				return "", &SettingError{Setting: "DCRCTL_IAT_SCOPE", Problem: problem}
 			}
 			return "", errors.New("idp: " + problem)
 		}

@@ -237,6 +237,12 @@ func (m Model) autoRefreshTick() tea.Cmd {
 	return m.tick(m.autoRefresh, func(time.Time) tea.Msg { return autoRefreshMsg{} })
 }
 
+// historyMsg carries the audit trail read for h.
+type historyMsg struct {
+	entries []audit.Entry
+	err     error
+}
+
 // staleTickMsg redraws the STALE age once a second.
 type staleTickMsg struct{}
 
@@ -431,6 +437,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.lastAttempt = m.now()
 		}
 		return m.countStaleAge()
+	case historyMsg:
+		if msg.err != nil {
+			m.fail(msg.err)
+			return m, nil
+		}
+		m.detail = m.detail.openText("History (audit trail, newest last)", historyText(msg.entries), m.width, m.bodyHeight())
+		m.detail.vp.GotoBottom()
+		m.mode = modeDetail
+		return m, nil
 	case staleTickMsg:
 		m.staleTick = false
 		return m.countStaleAge()
@@ -555,16 +570,13 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if !ok {
 			return m, nil
 		}
-		entries, err := h.History(50)
-		termsafe.Sanitize(entries)
-		if err != nil {
-			m.fail(err)
-			return m, nil
+		// Read by a command, never inside Update: the file may be large or
+		// on a slow volume.
+		return m, func() tea.Msg {
+			entries, err := h.History(50)
+			termsafe.Sanitize(entries)
+			return historyMsg{entries: entries, err: err}
 		}
-		m.detail = m.detail.openText("History (audit trail, newest last)", historyText(entries), m.width, m.bodyHeight())
-		m.detail.vp.GotoBottom()
-		m.mode = modeDetail
-		return m, nil
 	}
 	if key.Matches(msg, m.keys.Metadata) {
 		if m.status != nil && m.status.Metadata != nil {

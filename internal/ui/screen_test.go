@@ -216,7 +216,8 @@ func TestAutoRefresh(t *testing.T) {
 // h shows the audit trail.
 func TestHistoryView(t *testing.T) {
 	m := loaded(t, &fakeBackend{status: sampleStatus("")}, true)
-	m, _ = press(t, m, "h")
+	m, cmd := press(t, m, "h")
+	m = run(t, m, cmd) // the trail is read by a command, not inside Update
 	s := screen(m)
 	for _, want := range []string{"History", "tui: rotate", "by ops@bastion", `publish key "k-2026-12"`, "RAT sha256:aaaa -> sha256:bbbb"} {
 		if !strings.Contains(s, want) {

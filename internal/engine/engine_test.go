@@ -1,0 +1,297 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/secret"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// fakeIdP is a small RFC 7591/7592 server for the engine's unit tests: the
+// integration suite drives the real IdPs (test/integration); here each
+// operation is tested alone in milliseconds. It rotates the RAT on every
+// update (RFC 7592 §2.2 allows it, every real IdP does) and, when asked, on
+// every read (as Curity does).
+type fakeIdP struct {
+	srv          *httptest.Server
+	mu           sync.Mutex
+	clients      map[string]map[string]any
+	rats         map[string]string // RAT -> client_id
+	rotateOnRead bool
+	n            int
+	log          []string // "METHOD path status"
+}
+
+func startFakeIdP(t *testing.T) *fakeIdP {
+	f := &fakeIdP{clients: map[string]map[string]any{}, rats: map[string]string{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeIdP) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	status, body := f.answer(r)
+	f.log = append(f.log, fmt.Sprintf("%s %s %d", r.Method, r.URL.Path, status))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if body != nil {
+		json.NewEncoder(w).Encode(body)
+	}
+}
+
+func (f *fakeIdP) newRAT(clientID string) string {
+	f.n++
+	rat := fmt.Sprintf("rat-%d", f.n)
+	for old, id := range f.rats {
+		if id == clientID {
+			delete(f.rats, old) // RFC 7592 §3: the old one is dead at once
+		}
+	}
+	f.rats[rat] = clientID
+	return rat
+}
+
+func (f *fakeIdP) answer(r *http.Request) (int, map[string]any) {
+	bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch {
+	case r.URL.Path == "/.well-known/openid-configuration":
+		return 200, map[string]any{"issuer": f.srv.URL, "registration_endpoint": f.srv.URL + "/reg", "token_endpoint": f.srv.URL + "/token"}
+	case r.URL.Path == "/reg" && r.Method == http.MethodPost:
+		if bearer != "iat" {
+			return 401, map[string]any{"error": "invalid_token"}
+		}
+		var md map[string]any
+		json.NewDecoder(r.Body).Decode(&md)
+		f.n++
+		id := fmt.Sprintf("client-%d", f.n)
+		md["client_id"] = id
+		f.clients[id] = md
+		return 201, f.withRAT(id, f.newRAT(id))
+	case strings.HasPrefix(r.URL.Path, "/reg/"):
+		id := strings.TrimPrefix(r.URL.Path, "/reg/")
+		if f.rats[bearer] != id || f.clients[id] == nil {
+			return 401, map[string]any{"error": "invalid_token"}
+		}
+		switch r.Method {
+		case http.MethodGet:
+			if f.rotateOnRead {
+				return 200, f.withRAT(id, f.newRAT(id))
+			}
+			return 200, f.clients[id]
+		case http.MethodPut:
+			var md map[string]any
+			json.NewDecoder(r.Body).Decode(&md)
+			f.clients[id] = md
+			return 200, f.withRAT(id, f.newRAT(id))
+		}
+	}
+	return 404, map[string]any{"error": "not_found"}
+}
+
+func (f *fakeIdP) withRAT(id, rat string) map[string]any {
+	out := map[string]any{"registration_access_token": rat, "registration_client_uri": f.srv.URL + "/reg/" + id}
+	for k, v := range f.clients[id] {
+		out[k] = v
+	}
+	return out
+}
+
+// requests returns and forgets the log.
+func (f *fakeIdP) requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.log
+	f.log = nil
+	return out
+}
+
+// testEngine is an engine on a fresh in-memory store and the fake IdP.
+func testEngine(t *testing.T, f *fakeIdP, store state.Store, settings map[string]string) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	v := config.New()
+	for k, val := range map[string]string{"idp_base_url": f.srv.URL, "state_file": filepath.Join(dir, "client.json"),
+		"signing_key": filepath.Join(dir, "key.pem"), "kid": "k1", "idp_preset": "oidc-provider", "key_alg": "ES256",
+		"retry_deadline": "1s", "lock_timeout": "1s"} {
+		v.Set(k, val)
+	}
+	for k, val := range settings {
+		v.Set(k, val)
+	}
+	cfg, err := config.Load(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &Engine{Cfg: cfg, IdP: &idp.Client{HTTP: f.srv.Client(), RetryDeadline: cfg.RetryDeadline, Log: log, Redactor: &secret.Redactor{}},
+		IAT: idp.StaticIAT("iat"), Log: log, Now: time.Now, Store: store}
+}
+
+func methods(reqs []string) string { return strings.Join(reqs, ", ") }
+
+func TestRegisterThenOneReadThenNothing(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), nil)
+	report, err := e.Bootstrap(context.Background(), Options{})
+	if err != nil || report.Outcome != "registered" {
+		t.Fatalf("first bootstrap: %v %+v", err, report)
+	}
+	if got := methods(f.requests()); got != "GET /.well-known/openid-configuration 200, POST /reg 201" {
+		t.Errorf("requests: %s", got)
+	}
+	if st := mem.Read(); st.ClientID == "" || st.RegistrationAccessToken == "" || st.VerifiedAt == nil || st.InFlight != nil {
+		t.Errorf("state after registration: %+v", st)
+	}
+	report, err = e.Bootstrap(context.Background(), Options{})
+	if err != nil || report.Outcome != "unchanged" {
+		t.Fatalf("second bootstrap: %v %+v", err, report)
+	}
+	if got := methods(f.requests()); !strings.HasPrefix(got, "GET /reg/") || strings.Count(got, ",") != 0 {
+		t.Errorf("a no-change bootstrap: %s, want one GET", got)
+	}
+}
+
+func TestDueRotationPublishesAndPromotes(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), nil)
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := mem.Read()
+	for i := range st.Keys {
+		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-31 * 24 * time.Hour)
+	}
+	mem.Write(st)
+	f.requests()
+	report, err := e.Bootstrap(context.Background(), Options{})
+	if err != nil || report.Outcome != "updated" {
+		t.Fatalf("rotation: %v %+v", err, report)
+	}
+	if got := f.requests(); len(got) != 2 || !strings.HasPrefix(got[1], "PUT ") {
+		t.Errorf("requests: %v, want a GET and a PUT", got)
+	}
+	after := mem.Read()
+	if after.ActiveKID == "k1" || len(after.Keys) != 2 || after.PendingKID != "" {
+		t.Errorf("after rotation: active %s, keys %d, pending %q", after.ActiveKID, len(after.Keys), after.PendingKID)
+	}
+	if rat := after.RegistrationAccessToken; f.rats[rat] != after.ClientID {
+		t.Error("the RAT the update rotated was not saved")
+	}
+}
+
+// Another replica's recent verification of the same configuration and
+// keys spares the read (DCRCTL_FRESH_FOR); a changed configuration does not.
+func TestRecentVerificationSkipsTheRead(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), map[string]string{"fresh_for": "5m"})
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f.requests()
+	other := testEngine(t, f, mem.Handle(), map[string]string{"fresh_for": "5m"})
+	other.Cfg.SigningKeyPath, other.Cfg.StatePath = e.Cfg.SigningKeyPath, e.Cfg.StatePath // the same pod template
+	report, err := other.Bootstrap(context.Background(), Options{})
+	if err != nil || report.VerifiedAt == nil {
+		t.Fatalf("%v %+v", err, report)
+	}
+	if got := f.requests(); len(got) != 0 {
+		t.Errorf("requests: %v, want none", got)
+	}
+	other.Cfg.RedirectURIs = []string{"https://bff.example.test/new"}
+	if _, err := other.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.requests(); len(got) == 0 || !strings.HasPrefix(got[0], "GET /reg/") {
+		t.Errorf("a changed configuration: %v, want a read", got)
+	}
+}
+
+// A rejected RAT at an IdP whose reads are critical (a write-ahead note):
+// the refusal proves nothing was applied, so the state is left byte for
+// byte as it was, and no lost answer is blamed.
+func TestRejectedRATLeavesTheStateAsItWas(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), map[string]string{"idp_preset": "generic"})
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := mem.Read()
+	st.RegistrationAccessToken = "revoked"
+	mem.Write(st)
+	before := mem.Bytes()
+	_, err := e.Bootstrap(context.Background(), Options{})
+	var rejected *RATRejectedError
+	if !errors.As(err, &rejected) || rejected.Note != "" {
+		t.Fatalf("%v", err)
+	}
+	if !bytes.Equal(mem.Bytes(), before) {
+		t.Errorf("state changed:\n%s\nwas:\n%s", mem.Bytes(), before)
+	}
+}
+
+// The fence (issue 16): this replica reads the state while another
+// replica's request is in flight (its write-ahead note is in the state);
+// that request then rotates the RAT and the other replica saves it. This
+// run must not send a request planned from its read: it waits for the
+// claim, finds the state changed, reads it again and uses the live RAT.
+// No request carries a dead one.
+func TestAReplicaNeverSendsAStaleRAT(t *testing.T) {
+	for _, preset := range []string{"generic", "oidc-provider"} { // critical reads, and ordinary ones
+		t.Run(preset, func(t *testing.T) {
+			f := startFakeIdP(t)
+			mem := &state.MemoryStore{}
+			e := testEngine(t, f, mem.Handle(), map[string]string{"idp_preset": preset})
+			if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			st := mem.Read()
+			st.InFlight = &state.Intent{Op: "update", Method: "PUT", URI: "/reg/x", SentAt: time.Now().UTC(), By: "other-pod/7",
+				RAT: secret.Fingerprint(st.RegistrationAccessToken)}
+			mem.Write(st)
+			handle := mem.Handle()
+			e.Store = handle
+			handle.AfterLoad = func() {
+				// The other replica's update lands: a new RAT, saved, note cleared.
+				f.mu.Lock()
+				rat := f.newRAT(st.ClientID)
+				f.mu.Unlock()
+				done := mem.Read()
+				done.RegistrationAccessToken, done.InFlight = rat, nil
+				mem.Write(done)
+			}
+			f.requests()
+			if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range f.requests() {
+				if strings.HasSuffix(r, " 401") {
+					t.Errorf("a request carried a dead RAT: %s", r)
+				}
+			}
+			if st := mem.Read(); f.rats[st.RegistrationAccessToken] != st.ClientID || st.InFlight != nil {
+				t.Errorf("the state's RAT is not the live one, or a note is left: %+v", st.InFlight)
+			}
+		})
+	}
+}

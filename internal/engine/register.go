@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/faults"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/secret"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// RFC 7591 registration, and replacing a registration (--force,
+// DCR_FORCE_REPLACE).
+
+// replaceOnce is DCR_FORCE_REPLACE: a flag that stays set in a deployment
+// replaces the registration once; the client it made is then maintained
+// like any other, with a WARN to unset the flag, and replaced again only if
+// its RAT is rejected (the flag's purpose: a registration that cannot be
+// managed any more).
+func (r *run) replaceOnce(ctx context.Context) error {
+	if !r.st.HasCredentials() || r.st.ForceReplacedClientID != r.st.ClientID {
+		if err := r.replace(ctx); err != nil {
+			return err
+		}
+		r.st.ForceReplacedClientID = r.st.ClientID
+		return r.save()
+	}
+	r.e.Log.Warn("DCR_FORCE_REPLACE is still set; the client it registered is healthy and kept: unset the flag", "client_id", r.st.ClientID)
+	err := r.maintain(ctx)
+	var rejected *RATRejectedError
+	if errors.As(err, &rejected) {
+		r.e.Log.Warn("the registration access token is rejected and DCR_FORCE_REPLACE is set; replacing the registration", "client_id", r.st.ClientID)
+		r.st.ForceReplacedClientID = ""
+		return r.replaceOnce(ctx)
+	}
+	return err
+}
+
+// replace deletes the registration (when the RAT still works) and registers again.
+func (r *run) replace(ctx context.Context) error {
+	if r.st.HasCredentials() {
+		uri, err := r.clientURI(ctx)
+		if err != nil {
+			return err
+		}
+		if r.opts.DryRun {
+			r.report.step("delete the registration of client %s", r.st.ClientID)
+		} else if err := r.claimForRAT(); err != nil {
+			return err
+		} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
+			if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
+				return err
+			}
+			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
+		} else {
+			r.report.step("delete the registration of client %s", r.st.ClientID)
+			faults.Point("client-deleted")
+		}
+	}
+	return r.register(ctx, "forced re-registration", "re-registered")
+}
+
+// register is the RFC 7591 registration with the initial access token.
+func (r *run) register(ctx context.Context, reason, outcome string) error {
+	r.report.Outcome = outcome
+	if r.pending != nil {
+		// A fresh registration starts with the active key alone.
+		r.st.PendingKID, r.pending = "", nil
+	}
+	md := r.intendedMetadata()
+	for k, v := range map[string]string{"client_id": r.cfg.ClientID, "client_profile": r.cfg.ClientProfile, "client_name": r.cfg.ClientName} {
+		if v != "" {
+			md[k] = v
+		}
+	}
+	const step = "register a client (%s) with key %q"
+	if r.opts.DryRun {
+		r.report.step(step, reason, r.active.rec.KID)
+		return nil
+	}
+	pub, err := keys.PublicJWK(r.active.signer, r.active.rec.KID, r.active.rec.Alg)
+	if err != nil {
+		return err
+	}
+	set := jwk.NewSet()
+	if err := set.AddKey(pub); err != nil {
+		return err
+	}
+	md["jwks"] = set
+	endpoint, err := r.registrationEndpoint(ctx)
+	if err != nil {
+		return err
+	}
+	iat := "" // open registration: no Authorization header
+	if r.e.IAT != nil {
+		if iat, err = r.e.IAT.IAT(ctx); err != nil {
+			return err
+		}
+		r.e.IdP.Redactor.Add(iat)
+	}
+	var reg *idp.Registration
+	err = r.critical(ctx, opRegister, http.MethodPost, endpoint, func(ctx context.Context) error {
+		var err error
+		if reg, err = r.e.IdP.Register(ctx, endpoint, iat, md); err != nil {
+			return err
+		}
+		faults.Point("client-registered") // the IdP has the client; the state does not
+		r.e.IdP.Redactor.Add(reg.RAT)
+		r.st.ClientID = reg.ClientID
+		r.st.RegistrationAccessToken = reg.RAT
+		r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
+		// A clean record: an earlier client's keys are not this one's.
+		fresh := r.active.rec
+		fresh.PublishedAt, fresh.SupersededAt = nil, nil
+		r.st.Keys, r.st.JWKSSeenAt = []state.Key{fresh}, nil
+		r.markPublished([]string{r.active.rec.KID})
+		// The IdP's answer verifies what it registered (see fresh.go).
+		now := r.now.Truncate(time.Second)
+		r.st.VerifiedAt, r.st.VerifiedConfig = &now, r.verificationDigest()
+		return r.saveAnswer()
+	})
+	var refused *idp.Error
+	switch {
+	case idp.IsRejected(err):
+		return &IATRejectedError{Cause: err, Open: iat == ""}
+	case errors.As(err, &refused) && refused.Status == http.StatusNotFound:
+		setting := "IDP_BASE_URL"
+		if r.cfg.RegistrationEndpoint != "" {
+			setting = "DCRCTL_REGISTRATION_ENDPOINT"
+		}
+		return &config.Error{Name: setting, Problem: fmt.Sprintf("the registration endpoint %s answered 404 (%v): check the base URL's path, or set DCRCTL_REGISTRATION_ENDPOINT or the IdP's DCRCTL_IDP_PRESET", secret.MaskURL(endpoint), err)}
+	case errors.As(err, &refused) && refused.Status >= 400 && refused.Status < 500:
+		return &RegistrationRefusedError{Cause: err, ClientID: r.cfg.ClientID}
+	case err != nil:
+		return err
+	}
+	r.report.step(step, reason, r.active.rec.KID)
+	if reg.RAT == "" {
+		return &idp.BadResponseError{Op: "register", URL: endpoint, Problem: "no registration_access_token (RFC 7592 §3 requires one); the client_id was saved, the client cannot be managed"}
+	}
+	r.e.Log.Info("client registered", "client_id", reg.ClientID, "kid", r.active.rec.KID, "rat", secret.Fingerprint(reg.RAT))
+	if r.cfg.ClientID != "" && reg.ClientID != r.cfg.ClientID {
+		r.report.RequestedClientID = r.cfg.ClientID
+		r.e.Log.Warn("the IdP assigned its own client_id, not DCR_CLIENT_ID; the state file holds the assigned one", "client_id", reg.ClientID, "requested", r.cfg.ClientID)
+	}
+	return nil
+}
+
+// intendedMetadata is what dcrctl itself means the registration to say,
+// laid over whatever the IdP returned in every update: the auth method,
+// grant types, response types and (when configured) redirect URIs.
+func (r *run) intendedMetadata() idp.Metadata {
+	md := idp.Metadata{
+		"token_endpoint_auth_method": "private_key_jwt",
+		"grant_types":                r.cfg.GrantTypes,
+	}
+	if len(r.cfg.RedirectURIs) > 0 {
+		md["redirect_uris"] = r.cfg.RedirectURIs
+	}
+	if r.cfg.ClientName != "" {
+		md["client_name"] = r.cfg.ClientName
+	}
+	if r.cfg.ClientProfile != "" {
+		md["client_profile"] = r.cfg.ClientProfile
+	}
+	if slices.Contains(r.cfg.GrantTypes, "authorization_code") {
+		md["response_types"] = []string{"code"}
+	}
+	return md
+}

@@ -1,0 +1,459 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
+	"github.com/dcrctl/dcrctl/internal/config"
+	"github.com/dcrctl/dcrctl/internal/faults"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// Maintenance of a registered client: read it, then rotate, publish, prune,
+// retire and promote keys as the policy (internal/keys) says is due.
+
+// sawRegistration records the read in the basis and, when applying a plan,
+// stops before any change if the registration is not what the plan saw.
+func (r *run) sawRegistration(reg *idp.Registration) error {
+	r.basis = r.basis.withRegistration(reg, r.intendedMetadata())
+	seen := r.now.Truncate(time.Second)
+	r.st.JWKSSeenAt = &seen // saved with the next write, if any
+	if r.opts.Expect == nil {
+		return nil
+	}
+	if diff := r.opts.Expect.differences(r.basis); len(diff) > 0 {
+		return &StalePlanError{Differences: diff}
+	}
+	return nil
+}
+
+func (r *run) markUpdated() {
+	if r.report.Outcome == "unchanged" {
+		r.report.Outcome = "updated"
+	}
+}
+
+// maintain reads the registration and applies what is due.
+func (r *run) maintain(ctx context.Context) error {
+	if r.opts.RenewRAT && r.opts.Expect != nil && r.opts.Expect.Read {
+		// The plan read the registration before its renewal: check that it
+		// is still what the plan saw before renewing anything.
+		uri, err := r.clientURI(ctx)
+		if err != nil {
+			return err
+		}
+		reg, err := r.readClient(ctx, uri)
+		if err != nil {
+			return &StalePlanError{Differences: []string{"the registration could not be read as the plan read it: " + err.Error()}}
+		}
+		if err := r.sawRegistration(reg); err != nil {
+			return err
+		}
+	}
+	if r.opts.RenewRAT {
+		if err := r.renewRAT(ctx); err != nil {
+			var cfgErr *config.Error
+			var rejected *RATRejectedError
+			if errors.As(err, &cfgErr) || errors.As(err, &rejected) {
+				return err
+			}
+			return r.ratRejected(errors.New("renewal requested"), err)
+		}
+	}
+	reg, err := r.read(ctx)
+	if errors.Is(err, errPlanEndsHere) {
+		return nil
+	}
+	if errors.Is(err, errClientGone) && r.opts.acts() {
+		return fmt.Errorf("the IdP no longer knows client %s (HTTP 404 on its registration_client_uri); nothing was changed; `dcrctl bootstrap` or `dcrctl register` registers it again", r.st.ClientID)
+	}
+	if errors.Is(err, errClientGone) {
+		r.e.Log.Warn("the IdP no longer knows this client (HTTP 404); registering it again with the initial access token", "client_id", r.st.ClientID)
+		if r.e.IAT == nil {
+			return &MissingIATError{Reason: "the IdP answered 404 for client " + r.st.ClientID}
+		}
+		return r.register(ctx, "the IdP answered 404 for client "+r.st.ClientID, "re-registered")
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.sawRegistration(reg); err != nil {
+		return err
+	}
+	if pub := keys.Find(reg.JWKS, r.active.rec.KID); pub != nil && !keys.SameKey(pub, r.active.signer) {
+		return &KeyMismatchError{Problem: fmt.Sprintf("the IdP publishes kid %q with a different public key than %s (BFF_JWT_SIGNING_KEY); nothing was changed", r.active.rec.KID, r.cfg.SigningKeyPath)}
+	}
+	if err := r.prune(reg.JWKS); err != nil {
+		return err
+	}
+	policy := r.policy()
+	if r.opts.Retire != "" {
+		if err := r.checkRetire(reg.JWKS); err != nil {
+			return err
+		}
+		if r.pending != nil && r.opts.Retire == r.pending.rec.KID {
+			if err := r.discardPending(); err != nil {
+				return err
+			}
+		}
+		if keys.Find(reg.JWKS, r.opts.Retire) != nil {
+			policy.Retire = []string{r.opts.Retire}
+		}
+	}
+	if !r.noRotation && (policy.RotationDue(r.active.info(), r.pending != nil, r.now) || (r.opts.Rotate && r.pending == nil)) {
+		if err := r.generatePending(reg.JWKS); err != nil {
+			return err
+		}
+	}
+	var pendingInfo *keys.Info
+	if r.pending != nil {
+		info := r.pending.info()
+		pendingInfo = &info
+	}
+	plan := policy.PlanJWKS(r.publishedInfo(reg.JWKS), r.active.info(), pendingInfo, r.now)
+	drift := r.drift(reg.Metadata)
+	r.report.Drift = drift
+	reconcile := len(drift) > 0 && r.cfg.Reconcile
+	if len(drift) > 0 && !r.cfg.Reconcile {
+		r.e.Log.Warn("the registration differs from the configuration; DCRCTL_RECONCILE=false: only reported", "drift", fmt.Sprint(drift))
+	}
+	if plan.Changes() {
+		r.report.JWKS = &plan
+	}
+	if plan.Changes() || reconcile {
+		r.report.Outcome = "updated"
+		if r.opts.DryRun {
+			for _, d := range drift {
+				r.report.step("bring %s in line with the configuration", d.Member)
+			}
+		} else if reg, err = r.publish(ctx, reg, plan, drift); err != nil {
+			return err
+		}
+	}
+	if err := r.promoteIfReady(reg); err != nil {
+		return err
+	}
+	return r.recordVerified()
+}
+
+// checkRetire refuses to retire a key that is not published or still
+// needed. The next key may be retired: that discards it (the way out when
+// an IdP keeps refusing the update that would publish it).
+func (r *run) checkRetire(published jwk.Set) error {
+	kid := r.opts.Retire
+	switch {
+	case r.pending != nil && kid == r.pending.rec.KID:
+		return nil
+	case kid == r.active.rec.KID:
+		return &RefusedError{Problem: fmt.Sprintf("key %q is the active signing key; rotate first, then retire it", kid)}
+	case keys.Find(published, kid) == nil:
+		return &RefusedError{Problem: fmt.Sprintf("key %q is not published by the IdP; published: %s", kid, kidList(keys.KIDs(published)))}
+	}
+	return nil
+}
+
+// discardPending forgets the next key: its record, its PEM, and no new one
+// is made in this run. The state is written first, so a crash between the
+// two leaves an orphan .next file that loadPending never reads.
+func (r *run) discardPending() error {
+	kid := r.pending.rec.KID
+	r.report.step("discard the next key %q (never signed with)", kid)
+	r.markUpdated()
+	r.noRotation = true
+	r.st.PendingKID, r.pending = "", nil
+	if r.opts.DryRun {
+		return nil
+	}
+	r.forget([]keys.Drop{{KID: kid}})
+	if err := r.save(); err != nil {
+		return err
+	}
+	if err := os.Remove(PendingPath(r.cfg.SigningKeyPath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("discard pending key: %w", err)
+	}
+	return nil
+}
+
+func (r *run) policy() keys.Policy {
+	return keys.Policy{RotateAfter: r.cfg.RotateAfter, RetireAfter: r.cfg.RetireAfter, LastSuperseded: r.lastSuperseded()}
+}
+
+// lastSuperseded is the kid that signed until the latest rotation, if known.
+func (r *run) lastSuperseded() string {
+	var kid string
+	var at time.Time
+	for _, k := range r.st.Keys {
+		if k.SupersededAt != nil && k.KID != r.st.ActiveKID && k.SupersededAt.After(at) {
+			kid, at = k.KID, *k.SupersededAt
+		}
+	}
+	return kid
+}
+
+// publishedInfo pairs the IdP's kids with what this state knows of them.
+func (r *run) publishedInfo(set jwk.Set) []keys.Info {
+	var out []keys.Info
+	for _, kid := range keys.KIDs(set) {
+		i := keys.Info{KID: kid}
+		if rec := r.st.Key(kid); rec != nil {
+			i = info(*rec)
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// prune forgets the records of keys that are neither published (as just
+// read) nor the active or next key: history from re-registrations and
+// retirements done elsewhere. Saved at once only when something was pruned.
+func (r *run) prune(published jwk.Set) error {
+	kept := r.st.Keys[:0:0]
+	for _, k := range r.st.Keys {
+		if k.KID == r.st.ActiveKID || k.KID == r.st.PendingKID || keys.Find(published, k.KID) != nil {
+			kept = append(kept, k)
+		}
+	}
+	if len(kept) == len(r.st.Keys) {
+		return nil
+	}
+	r.e.Log.Info("forgetting records of keys the IdP no longer publishes", "records", len(r.st.Keys), "kept", len(kept))
+	r.st.Keys = kept
+	return r.save()
+}
+
+// rotationAlg is the algorithm of the next key: the one the operator chose
+// (BFF_JWK_ALG, DCRCTL_KEY_ALG), else the key in use's, so that an adopted
+// EC key is not silently replaced by an RSA one.
+func (r *run) rotationAlg() string {
+	if !r.cfg.KeyAlgChosen && keys.ValidAlg(r.active.rec.Alg) {
+		return r.active.rec.Alg
+	}
+	return r.cfg.KeyAlg
+}
+
+// generatePending makes the next key and writes its private half to the
+// pending file, and the state, before the IdP is told of it: a crash then
+// leaves a key the next run publishes, never a published key with no private half.
+func (r *run) generatePending(published jwk.Set) error {
+	why := fmt.Sprintf("active key %q is %d days old, rotate after %d", r.active.rec.KID, keys.Days(r.now.Sub(r.active.rec.CreatedAt)), keys.Days(r.cfg.RotateAfter))
+	if r.opts.Rotate {
+		why = "rotation requested"
+	}
+	if r.opts.DryRun {
+		r.report.step("generate a new %s key (%s)", r.rotationAlg(), why)
+		r.pending = &localKey{rec: state.Key{KID: "(new key)", CreatedAt: r.now}}
+		return nil
+	}
+	alg := r.rotationAlg()
+	signer, kid, err := keys.GenerateWithKID(alg)
+	if err != nil {
+		return err
+	}
+	if r.st.Key(kid) != nil || keys.Find(published, kid) != nil {
+		return fmt.Errorf("generated key's kid %q is already in use; refusing to reuse a kid", kid)
+	}
+	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, alg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
+	if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
+		return err
+	}
+	faults.Point("pending-key-written")
+	r.st.PutKey(rec)
+	r.st.PendingKID = kid
+	if err := r.save(); err != nil {
+		return err
+	}
+	faults.Point("pending-key-recorded")
+	r.pending = &localKey{signer: signer, rec: rec}
+	r.report.step("generate a new %s key %q (%s)", rec.Alg, kid, why)
+	return nil
+}
+
+// publish sends the planned JWKS: an RFC 7592 §2.2 full PUT, or a PATCH
+// of jwks alone for IdPs that offer it.
+func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKSPlan, drift []Drift) (*idp.Registration, error) {
+	set, err := r.buildJWKS(reg.JWKS, plan.After)
+	if err != nil {
+		return nil, err
+	}
+	uri := r.st.RegistrationClientURI
+	var updated *idp.Registration
+	method := http.MethodPut
+	if r.cfg.UpdateMethod == "patch" {
+		method = http.MethodPatch
+	}
+	err = r.critical(ctx, opUpdate, method, uri, func(ctx context.Context) error {
+		var err error
+		if method == http.MethodPatch {
+			partial := idp.Metadata{"jwks": set}
+			intended := r.intendedMetadata()
+			for _, d := range drift {
+				partial[d.Member] = intended[d.Member]
+			}
+			updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, partial)
+		} else {
+			updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
+		}
+		if err != nil {
+			return err
+		}
+		faults.Point("jwks-accepted") // the IdP rotated the RAT; it is not saved yet
+		return r.adoptRAT(updated.RAT)
+	})
+	var refused *idp.Error
+	switch {
+	case idp.IsRejected(err):
+		return nil, r.ratRejected(err, nil)
+	case errors.As(err, &refused):
+		pending := ""
+		if r.pending != nil {
+			pending = r.pending.rec.KID
+		}
+		return nil, &UpdateRefusedError{Cause: err, PendingKID: pending}
+	case err != nil:
+		return nil, err
+	}
+	// Reported once done: an interrupted run lists only what it completed.
+	for _, kid := range plan.Add {
+		r.report.step("publish key %q", kid)
+	}
+	for _, d := range plan.Drop {
+		r.report.step("drop key %q (%s)", d.KID, d.Reason)
+	}
+	for _, d := range drift {
+		r.report.step("bring %s in line with the configuration", d.Member)
+	}
+	if still := r.drift(updated.Metadata); len(still) > 0 {
+		r.e.Log.Warn("the IdP accepted the update but still returns values that differ from the configuration; it may normalise them", "drift", fmt.Sprint(still))
+	}
+	for _, kid := range plan.Add {
+		if keys.Find(updated.JWKS, kid) == nil {
+			return nil, &idp.BadResponseError{Op: "update", URL: uri, Problem: fmt.Sprintf("the IdP accepted the update but does not publish kid %q", kid)}
+		}
+	}
+	r.markPublished(plan.Add)
+	r.forget(plan.Drop)
+	if err := r.save(); err != nil {
+		return nil, err
+	}
+	faults.Point("jwks-recorded")
+	return updated, nil
+}
+
+func (r *run) markPublished(kids []string) {
+	now := r.now.Truncate(time.Second)
+	for _, kid := range kids {
+		if rec := r.st.Key(kid); rec != nil && rec.PublishedAt == nil {
+			rec.PublishedAt = &now
+			if r.pending != nil && r.pending.rec.KID == kid {
+				r.pending.rec.PublishedAt = &now
+			}
+		}
+	}
+}
+
+// forget removes the records of dropped keys, so the state stays small.
+func (r *run) forget(dropped []keys.Drop) {
+	gone := map[string]bool{}
+	for _, d := range dropped {
+		gone[d.KID] = true
+	}
+	kept := r.st.Keys[:0]
+	for _, k := range r.st.Keys {
+		if !gone[k.KID] || k.KID == r.st.ActiveKID || k.KID == r.st.PendingKID {
+			kept = append(kept, k)
+		}
+	}
+	r.st.Keys = kept
+}
+
+// buildJWKS assembles the set to publish: keys the IdP has, as it has them,
+// and the public halves of the active and pending keys.
+func (r *run) buildJWKS(current jwk.Set, kids []string) (jwk.Set, error) {
+	set := jwk.NewSet()
+	for _, kid := range kids {
+		var k jwk.Key
+		switch {
+		case kid == r.active.rec.KID:
+			pub, err := keys.PublicJWK(r.active.signer, kid, r.active.rec.Alg)
+			if err != nil {
+				return nil, err
+			}
+			k = pub
+		case r.pending != nil && kid == r.pending.rec.KID:
+			pub, err := keys.PublicJWK(r.pending.signer, kid, r.pending.rec.Alg)
+			if err != nil {
+				return nil, err
+			}
+			k = pub
+		default:
+			k = keys.Find(current, kid)
+		}
+		if k == nil {
+			return nil, fmt.Errorf("no public key for kid %q", kid)
+		}
+		if err := set.AddKey(k); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// promoteIfReady makes the pending key the signing key once the IdP publishes
+// it and DCRCTL_ACTIVATE_AFTER has passed since: rename the PEM into place
+// (atomic), then record the new active kid. A crash between the two is
+// finished by loadKeys on the next run.
+func (r *run) promoteIfReady(reg *idp.Registration) error {
+	p := r.pending
+	if p == nil || keys.Find(reg.JWKS, p.rec.KID) == nil && !r.opts.DryRun {
+		return nil
+	}
+	if p.rec.PublishedAt == nil {
+		// Published by a run that crashed before saving: start the wait now.
+		r.markPublished([]string{p.rec.KID})
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	if p.rec.PublishedAt != nil {
+		if wait := r.cfg.ActivateAfter - r.now.Sub(*p.rec.PublishedAt); wait > 0 {
+			r.report.step("key %q is published; it becomes the signing key in %s (DCRCTL_ACTIVATE_AFTER)", p.rec.KID, wait.Round(time.Second))
+			return nil
+		}
+	}
+	r.report.step("promote key %q to signing key (BFF_JWT_SIGNING_KEY, active_kid)", p.rec.KID)
+	r.report.Outcome = "updated"
+	if r.opts.DryRun {
+		return nil
+	}
+	if err := atomicfile.Rename(PendingPath(r.cfg.SigningKeyPath), r.cfg.SigningKeyPath); err != nil {
+		return fmt.Errorf("promote pending key: %w", err)
+	}
+	faults.Point("pending-key-renamed")
+	if old := r.st.Key(r.st.ActiveKID); old != nil && old.KID != p.rec.KID {
+		// It stops signing now: the verification window starts.
+		now := r.now.Truncate(time.Second)
+		old.SupersededAt = &now
+	}
+	r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
+	r.active, r.pending = *p, nil
+	return r.save()
+}
+
+// info is what planning knows of a recorded key.
+func info(rec state.Key) keys.Info {
+	i := keys.Info{KID: rec.KID, CreatedAt: rec.CreatedAt}
+	if rec.SupersededAt != nil {
+		i.SupersededAt = *rec.SupersededAt
+	}
+	return i
+}
