@@ -163,6 +163,7 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 		{"auth method", or(st.AuthMethod, "-")},
 		{"redirect URIs", or(strings.Join(st.RedirectURIs, " "), "-")},
 		{"client URI", or(st.ClientURI, "-")},
+		{"management", or(st.Management, "-")},
 		{"RAT", rat},
 		{"thresholds", fmt.Sprintf("rotate after %d days, retire after %d days", st.RotateAfterDays, st.RetireAfterDays)},
 	} {
@@ -184,7 +185,12 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 	if len(st.Drift) > 0 {
 		fmt.Fprintln(w, "next: dcrctl bootstrap brings the registration in line with the configuration (unless DCRCTL_RECONCILE=false)")
 	}
-	if !st.JWKSCurrent && st.ClientID != "" {
+	for _, ab := range st.AbandonedClients {
+		fmt.Fprintf(w, "abandoned: client %s (replaced %s: %s): it stays at the IdP until an administrator removes it\n", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), ab.Reason)
+	}
+	if st.Management == "none" {
+		fmt.Fprintln(w, "keys: as dcrctl registered them (the IdP's copy cannot be read without RFC 7592)")
+	} else if !st.JWKSCurrent && st.ClientID != "" {
 		seen := "never"
 		if st.JWKSSeenAt != nil {
 			seen = st.JWKSSeenAt.Format(time.RFC3339)

@@ -57,7 +57,7 @@ func ExitCode(err error) int {
 		return health.code
 	case errors.As(err, &childExit):
 		return childExit.code
-	case errors.As(err, &usage), errors.As(err, &refused):
+	case errors.As(err, &usage), errors.As(err, &refused), errors.As(err, new(*engine.UnmanagedError)):
 		return ExitUsage
 	case errors.As(err, &cfgErr), errors.As(err, &missingIAT), errors.As(err, new(*idp.SettingError)):
 		return ExitConfig

@@ -173,6 +173,19 @@ func (a *App) jwksCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if st.RAT.Health == engine.RATNone {
+				// Nothing to read at the IdP: what dcrctl registered.
+				e, err := a.Engine()
+				if err != nil {
+					return err
+				}
+				set, err := e.LocalJWKS()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.Stderr, "dcrctl: this IdP offers no RFC 7592 management; these are the public keys dcrctl holds and registered")
+				return writeJSON(a.Stdout, set)
+			}
 			if st.RAT.Health != engine.RATValid {
 				return fmt.Errorf("cannot read the client from the IdP: RAT %s: %s", st.RAT.Health, st.RAT.Error)
 			}

@@ -192,18 +192,30 @@ func (r *reader) failNamed(name, problem string) {
 	}
 }
 
-// nameOf is the env name the user set for key, else the config key.
-func nameOf(key string) string {
+// envSet is the env name of key the user set, if any.
+func envSet(key string) (string, bool) {
 	for _, s := range Settings {
 		if s.Key != key {
 			continue
 		}
 		for _, env := range s.Env {
 			if _, set := os.LookupEnv(env); set {
-				return env
+				return env, true
 			}
 		}
-		return s.Env[0] + " (" + key + ")"
+	}
+	return "", false
+}
+
+// nameOf is the env name the user set for key, else the config key.
+func nameOf(key string) string {
+	if env, ok := envSet(key); ok {
+		return env
+	}
+	for _, s := range Settings {
+		if s.Key == key {
+			return s.Env[0] + " (" + key + ")"
+		}
 	}
 	return key
 }
@@ -211,15 +223,8 @@ func nameOf(key string) string {
 // explicit reports whether key was set by the operator (an env name or the
 // config file), not left at its default (viper's IsSet counts defaults).
 func (r *reader) explicit(key string) bool {
-	for _, s := range Settings {
-		if s.Key != key {
-			continue
-		}
-		for _, env := range s.Env {
-			if _, set := os.LookupEnv(env); set {
-				return true
-			}
-		}
+	if _, ok := envSet(key); ok {
+		return true
 	}
 	return r.v.InConfig(key)
 }

@@ -57,6 +57,14 @@ func (e *Engine) Doctor(ctx context.Context) []Check {
 	add(e.checkTLS(discErr))
 	add(checkClock(date, e.Now()))
 	add(e.checkRAT(ctx, st, endpoint))
+	if st != nil && len(st.AbandonedClients) > 0 {
+		var ids []string
+		for _, ab := range st.AbandonedClients {
+			ids = append(ids, ab.ClientID)
+		}
+		add(Check{Name: "abandoned clients", Found: fmt.Sprintf("%d client(s) dcrctl replaced but could not delete: %s", len(ids), strings.Join(ids, ", ")),
+			Fix: "ask the IdP's administrator to delete them (they still hold keys dcrctl published), then remove them from abandoned_clients in the state"})
+	}
 	add(e.checkRecovery())
 	add(e.checkIAT(ctx, st))
 	if cfg.PushgatewayURL != "" {
@@ -223,6 +231,10 @@ func (e *Engine) checkRAT(ctx context.Context, st *state.State, endpoint string)
 	case st == nil:
 		c.Found, c.Fix = "not checked: the state file could not be read", "see the state file's check above"
 		return c
+	case st.Unmanaged():
+		c.Skipped, c.OK = true, true
+		c.Found = "none: client " + st.ClientID + " was registered without RFC 7592 management (the IdP gave no registration access token); nothing to read, keys cannot be updated in place"
+		return c
 	case !st.HasCredentials():
 		c.Skipped, c.OK, c.Found = true, true, "no client registered yet (bootstrap registers one)"
 		return c
@@ -292,7 +304,7 @@ func (e *Engine) checkIAT(ctx context.Context, st *state.State) Check {
 		}
 	case cfg.OpenRegistration:
 		c.Found = "none needed: open registration (DCRCTL_OPEN_REGISTRATION)"
-	case st != nil && st.HasCredentials():
+	case st != nil && st.Registered():
 		c.Found = "none configured; not needed while the client is registered (needed to register again)"
 	default:
 		c.OK, c.Found, c.Fix = false, "none configured, and no client is registered", "set DCR_IAT (or DCR_IAT_FILE), or DCRCTL_IAT_TOKEN_URL with its client"

@@ -79,8 +79,10 @@ func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 			return r.replace(ctx)
 		case r.cfg.ForceReplace && !opts.acts():
 			return r.replaceOnce(ctx)
-		case !r.st.HasCredentials():
+		case !r.st.Registered():
 			return r.register(ctx, "no cached credentials", "registered")
+		case r.st.Unmanaged():
+			return r.keepUnmanaged()
 		case r.verifiedRecently():
 			r.report.VerifiedAt = r.st.VerifiedAt
 			r.e.Log.Info("the registration was verified at the IdP recently and nothing is due; not reading it again",

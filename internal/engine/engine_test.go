@@ -295,3 +295,24 @@ func TestAReplicaNeverSendsAStaleRAT(t *testing.T) {
 		})
 	}
 }
+
+// Retiring a key that stopped signing within the verification window is
+// planned with a warning for the operator to weigh (issue 17 §13).
+func TestRetireWithinTheVerificationWindowWarns(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), nil)
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Bootstrap(context.Background(), Options{Rotate: true}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := e.Bootstrap(context.Background(), Options{Retire: "k1", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Warnings) != 1 || !strings.Contains(plan.String(), "within the verification window") {
+		t.Errorf("plan:\n%s", plan)
+	}
+}

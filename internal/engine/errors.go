@@ -159,3 +159,12 @@ func AdminTokenRejected(err error) bool {
 	var rej *RATRejectedError
 	return errors.As(err, &rej) && rej.Renewal != nil && idp.IsRejected(rej.Renewal)
 }
+
+// UnmanagedError: an operator action (rotate, retire, renew) on a client
+// the IdP gave no RFC 7592 management for. Exit 64 (an action refused).
+type UnmanagedError struct{ ClientID string }
+
+func (e *UnmanagedError) Error() string {
+	return fmt.Sprintf("client %s was registered without RFC 7592 management (the IdP gave no registration access token): its keys cannot be updated in place and it cannot be read; "+
+		"`dcrctl register --force` registers a new client with a new key (the old one stays at the IdP and is recorded as abandoned)", e.ClientID)
+}

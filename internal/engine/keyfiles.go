@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/state"
@@ -163,4 +165,33 @@ func (r *run) checkStrength(signer crypto.Signer, path string) error {
 	}
 	r.e.Log.Warn("the signing key is a weak RSA key, used because DCRCTL_ALLOW_WEAK_KEY=true; rotate it soon (dcrctl keys rotate)", "path", path, "bits", pub.N.BitLen())
 	return nil
+}
+
+// LocalJWKS is the public half of the keys dcrctl holds (the signing key,
+// and the next one while a rotation waits): what it registered, for an IdP
+// whose own copy cannot be read (no RFC 7592 management).
+func (e *Engine) LocalJWKS() (jwk.Set, error) {
+	st, err := state.Load(e.Cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	set := jwk.NewSet()
+	for kid, path := range map[string]string{st.ActiveKID: e.Cfg.SigningKeyPath, st.PendingKID: PendingPath(e.Cfg.SigningKeyPath)} {
+		rec := st.Key(kid)
+		if kid == "" || rec == nil {
+			continue
+		}
+		signer, err := keys.LoadPEM(path)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := keys.PublicJWK(signer, kid, rec.Alg)
+		if err != nil {
+			return nil, err
+		}
+		if err := set.AddKey(pub); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
 }

@@ -29,7 +29,7 @@ import (
 // its RAT is rejected (the flag's purpose: a registration that cannot be
 // managed any more).
 func (r *run) replaceOnce(ctx context.Context) error {
-	if !r.st.HasCredentials() || r.st.ForceReplacedClientID != r.st.ClientID {
+	if !r.st.Registered() || r.st.ForceReplacedClientID != r.st.ClientID {
 		if err := r.replace(ctx); err != nil {
 			return err
 		}
@@ -37,6 +37,9 @@ func (r *run) replaceOnce(ctx context.Context) error {
 		return r.save()
 	}
 	r.e.Log.Warn("DCR_FORCE_REPLACE is still set; the client it registered is healthy and kept: unset the flag", "client_id", r.st.ClientID)
+	if r.st.Unmanaged() {
+		return r.keepUnmanaged()
+	}
 	err := r.maintain(ctx)
 	var rejected *RATRejectedError
 	if errors.As(err, &rejected) {
@@ -47,8 +50,29 @@ func (r *run) replaceOnce(ctx context.Context) error {
 	return err
 }
 
-// replace deletes the registration (when the RAT still works) and registers again.
+// replace deletes the registration (when the RAT still works) and registers
+// again. A client that cannot be deleted (no RFC 7592 management, a dead
+// RAT, DELETE refused) is recorded as abandoned with the new client's
+// answer, so that every client dcrctl created stays accounted for.
 func (r *run) replace(ctx context.Context) error {
+	abandon := func(why string) {
+		if r.opts.DryRun || r.st.ClientID == "" {
+			return
+		}
+		var registeredAt *time.Time
+		if rec := r.st.Key(r.st.ActiveKID); rec != nil && rec.PublishedAt != nil {
+			registeredAt = rec.PublishedAt
+		}
+		r.st.AbandonedClients = append(r.st.AbandonedClients, state.AbandonedClient{ClientID: r.st.ClientID,
+			RegisteredAt: registeredAt, ReplacedAt: r.now.Truncate(time.Second), Reason: why})
+		r.e.Log.Warn("the old client stays at the IdP: an administrator must remove it (dcrctl status lists it)", "client_id", r.st.ClientID, "why", why)
+	}
+	if r.st.Unmanaged() {
+		abandon("replaced; the IdP offers no RFC 7592 management to delete it")
+		if r.opts.DryRun {
+			r.report.step("leave client %s at the IdP (it cannot be deleted without RFC 7592 management) and record it as abandoned", r.st.ClientID)
+		}
+	}
 	if r.st.HasCredentials() {
 		uri, err := r.clientURI(ctx)
 		if err != nil {
@@ -63,6 +87,9 @@ func (r *run) replace(ctx context.Context) error {
 				return err
 			}
 			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
+			if !idp.IsNotFound(err) {
+				abandon("replaced; its deletion was refused: " + err.Error())
+			}
 		} else {
 			r.report.step("delete the registration of client %s", r.st.ClientID)
 			faults.Point("client-deleted")
@@ -86,8 +113,15 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	}
 	const step = "register a client (%s) with key %q"
 	if r.opts.DryRun {
+		r.report.Outcome = "would " + strings.TrimSuffix(outcome, "ed") // never "registered" for what was not
 		r.report.step(step, reason, r.active.rec.KID)
 		return nil
+	}
+	// The fence first: a replica that planned this registration from a
+	// stale read learns it here, before it spends a discovery request or an
+	// initial access token (which may be one-time, as Curity's are).
+	if err := r.claim(false); err != nil {
+		return err
 	}
 	pub, err := keys.PublicJWK(r.active.signer, r.active.rec.KID, r.active.rec.Alg)
 	if err != nil {
@@ -119,7 +153,15 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		r.e.IdP.Redactor.Add(reg.RAT)
 		r.st.ClientID = reg.ClientID
 		r.st.RegistrationAccessToken = reg.RAT
-		r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
+		// RFC 7591 §3.2.1: the RAT and the client URI are RFC 7592's, and
+		// optional. With a RAT and no URI, {endpoint}/{client_id} (the old
+		// helper's); without a RAT there is nothing to manage, and no URI
+		// is invented.
+		r.st.Management, r.st.RegistrationClientURI = state.ManagementNone, ""
+		if reg.RAT != "" {
+			r.st.Management = state.ManagementRFC7592
+			r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
+		}
 		// A clean record: an earlier client's keys are not this one's.
 		fresh := r.active.rec
 		fresh.PublishedAt, fresh.SupersededAt = nil, nil
@@ -147,9 +189,10 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	}
 	r.report.step(step, reason, r.active.rec.KID)
 	if reg.RAT == "" {
-		return &idp.BadResponseError{Op: "register", URL: endpoint, Problem: "no registration_access_token (RFC 7592 §3 requires one); the client_id was saved, the client cannot be managed"}
+		r.e.Log.Info("client registered; the IdP offers no RFC 7592 management (no registration access token): it is kept as registered, never registered again by bootstrap, and its keys cannot be updated in place", "client_id", reg.ClientID, "kid", r.active.rec.KID)
+	} else {
+		r.e.Log.Info("client registered", "client_id", reg.ClientID, "kid", r.active.rec.KID, "rat", secret.Fingerprint(reg.RAT))
 	}
-	r.e.Log.Info("client registered", "client_id", reg.ClientID, "kid", r.active.rec.KID, "rat", secret.Fingerprint(reg.RAT))
 	if r.cfg.ClientID != "" && reg.ClientID != r.cfg.ClientID {
 		r.report.RequestedClientID = r.cfg.ClientID
 		r.e.Log.Warn("the IdP assigned its own client_id, not DCR_CLIENT_ID; the state file holds the assigned one", "client_id", reg.ClientID, "requested", r.cfg.ClientID)
@@ -178,4 +221,18 @@ func (r *run) intendedMetadata() idp.Metadata {
 		md["response_types"] = []string{"code"}
 	}
 	return md
+}
+
+// keepUnmanaged is bootstrap at an IdP without RFC 7592 management: the
+// client is kept as registered and nothing is sent (there is nothing to
+// read). A due rotation cannot be published in place: it is said, never a
+// reason to register again (which would leave a client behind per start).
+func (r *run) keepUnmanaged() error {
+	r.e.Log.Info("client registered without RFC 7592 management; nothing to read at the IdP", "client_id", r.st.ClientID)
+	if r.policy().RotationDue(r.active.info(), false, r.now) {
+		r.e.Log.Warn("the signing key is due for rotation, but this IdP offers no RFC 7592 management: keys cannot be updated in place; "+
+			"`dcrctl register --force` registers a new client with a new key (the old one stays at the IdP, recorded), or rotate at the IdP's console",
+			"client_id", r.st.ClientID, "kid", r.active.rec.KID, "age_days", keys.Days(r.now.Sub(r.active.rec.CreatedAt)))
+	}
+	return nil
 }

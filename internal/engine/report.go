@@ -30,6 +30,8 @@ type Report struct {
 	// verified at the IdP then (by this or another replica), within
 	// DCRCTL_FRESH_FOR.
 	VerifiedAt *time.Time `json:"verified_at,omitempty"`
+	// Warnings are what an operator should weigh before confirming.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (r *Report) step(format string, args ...any) {
@@ -52,6 +54,9 @@ func (r *Report) String() string {
 		for _, s := range r.Steps {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
 	if r.VerifiedAt != nil {
 		fmt.Fprintf(&b, "verified at the IdP at %s (within DCRCTL_FRESH_FOR): not read again\n", r.VerifiedAt.Format(time.RFC3339))

@@ -159,6 +159,14 @@ func (r *run) checkRetire(published jwk.Set) error {
 	case keys.Find(published, kid) == nil:
 		return &RefusedError{Problem: fmt.Sprintf("key %q is not published by the IdP; published: %s", kid, kidList(keys.KIDs(published)))}
 	}
+	// Assertions it signed may still be checked until the verification
+	// window ends: the plan says so, for the operator to confirm.
+	if rec := r.st.Key(kid); rec != nil && rec.SupersededAt != nil {
+		if until := rec.SupersededAt.Add(r.policy().VerificationWindow()); r.now.Before(until) {
+			r.report.Warnings = append(r.report.Warnings, fmt.Sprintf("key %q stopped signing %s, within the verification window (until %s): what it signed may still be verified, and will fail once it is unpublished",
+				kid, rec.SupersededAt.Format(time.RFC3339), until.Format(time.DateOnly)))
+		}
+	}
 	return nil
 }
 

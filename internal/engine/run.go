@@ -85,8 +85,11 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 	}
 	warnIfReadable(e.Log, cfg.StatePath, "BFF_CLIENT_CRED_PATH")
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
-	if opts.acts() && !st.HasCredentials() {
+	switch {
+	case opts.acts() && !st.Registered():
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
+	case opts.acts() && st.Unmanaged():
+		return nil, &UnmanagedError{ClientID: st.ClientID}
 	}
 	basis := localBasis(st)
 	if opts.Expect != nil {
@@ -95,9 +98,9 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 		}
 	}
 	// Registration with no way to get an IAT fails here, before any request.
-	if !opts.readOnly && (!st.HasCredentials() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
+	if !opts.readOnly && (!st.Registered() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
 		reason := "no cached credentials"
-		if st.HasCredentials() {
+		if st.Registered() {
 			reason = "forced re-registration"
 		}
 		return nil, &MissingIATError{Reason: reason}

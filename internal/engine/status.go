@@ -24,6 +24,9 @@ const (
 	RATClientGone  = "client unknown to the IdP"
 	// RATUnchecked: not read, because the answer could not be saved.
 	RATUnchecked = "not checked"
+	// RATNone: the IdP registered the client without RFC 7592 management
+	// (RFC 7591 §3.2.1: no RAT); a healthy registration, nothing to read.
+	RATNone = "none (no RFC 7592 management)"
 )
 
 // RATHealth is what the IdP made of the cached registration access token.
@@ -79,6 +82,11 @@ type Status struct {
 	// (empty when they agree or the IdP could not be read).
 	Drift    []Drift      `json:"drift"`
 	Metadata idp.Metadata `json:"-"`
+	// Management is how the IdP lets the client be managed: rfc7592, or
+	// none (registration only). AbandonedClients were replaced and could
+	// not be deleted: an administrator must remove them.
+	Management       string                  `json:"management,omitempty"`
+	AbandonedClients []state.AbandonedClient `json:"abandoned_clients,omitempty"`
 }
 
 // Status reads the registration (one GET, no change; a RAT the IdP rotates is
@@ -105,10 +113,19 @@ func (r *run) status(ctx context.Context) *Status {
 		CheckedAt:       r.now,
 		Drift:           []Drift{},
 	}
+	st.AbandonedClients = r.st.AbandonedClients
+	if r.st.Registered() {
+		st.Management = firstNonEmpty(r.st.Management, state.ManagementRFC7592)
+	}
 	var reg *idp.Registration
-	if !r.st.HasCredentials() {
+	switch {
+	case r.st.Unmanaged():
+		st.Management = state.ManagementNone
+		st.RAT.Health = RATNone
+		st.RAT.Next = "this IdP offers no RFC 7592 management: the registration cannot be read, and keys cannot be updated in place; a due rotation needs `dcrctl register --force` (a new client; the old one stays at the IdP and is listed here)"
+	case !r.st.HasCredentials():
 		st.RAT.Health = RATNotCached
-	} else {
+	default:
 		st.RAT.Fingerprint = secret.Fingerprint(r.st.RegistrationAccessToken)
 		uri, err := r.clientURI(ctx)
 		if err == nil {

@@ -61,6 +61,15 @@ type State struct {
 	// (or create a client), written before it is sent and cleared once its
 	// answer is saved. A note found later means the answer never arrived.
 	InFlight *Intent `json:"in_flight,omitempty"`
+	// Management is how the registration can be managed: "rfc7592" (a RAT
+	// and a registration_client_uri), "none" (RFC 7591 alone: the IdP gave
+	// no RAT; nothing can be read, updated or deleted), or "admin-api".
+	// Empty in states written before it existed: rfc7592 when a RAT is held.
+	Management string `json:"management,omitempty"`
+	// AbandonedClients are clients dcrctl registered and then replaced
+	// (DCR_FORCE_REPLACE, register --force) without being able to delete
+	// them: they stay at the IdP until an administrator removes them.
+	AbandonedClients []AbandonedClient `json:"abandoned_clients,omitempty"`
 	// VerifiedAt is when a run last read the registration at the IdP and
 	// left it as this state and the configuration (VerifiedConfig, a
 	// digest) say. A replica that finds it within DCRCTL_FRESH_FOR, with
@@ -144,10 +153,36 @@ func knownMembers() []string {
 	return names
 }
 
-// HasCredentials reports whether a registration can be managed from this state.
+// Management modes (State.Management).
+const (
+	ManagementRFC7592  = "rfc7592"
+	ManagementNone     = "none"
+	ManagementAdminAPI = "admin-api"
+)
+
+// AbandonedClient is a client dcrctl created and replaced but could not
+// delete.
+type AbandonedClient struct {
+	ClientID     string     `json:"client_id"`
+	RegisteredAt *time.Time `json:"registered_at,omitempty"`
+	ReplacedAt   time.Time  `json:"replaced_at"`
+	Reason       string     `json:"reason"`
+}
+
+// Registered reports whether this state holds a client the IdP issued,
+// managed or not: such a client is never registered again by bootstrap.
+func (s *State) Registered() bool { return s.ClientID != "" }
+
+// HasCredentials reports whether a registration can be managed from this
+// state with RFC 7592 (a RAT).
 func (s *State) HasCredentials() bool {
 	return s.ClientID != "" && s.RegistrationAccessToken != ""
 }
+
+// Unmanaged reports whether the client cannot be managed with RFC 7592:
+// registered at an IdP that gave no RAT (RFC 7591 alone), or a RAT that
+// was never saved.
+func (s *State) Unmanaged() bool { return s.ClientID != "" && s.RegistrationAccessToken == "" }
 
 // Key returns the record for kid, or nil.
 func (s *State) Key(kid string) *Key {

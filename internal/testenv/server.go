@@ -84,6 +84,19 @@ func OIDCProvider(t testing.TB) *Server {
 	}
 }
 
+// RegisterOnly is the test IdP as an RFC 7591-only server: oidc-provider
+// with registrationManagement off (no RAT, no client configuration
+// endpoint, requested client_ids ignored).
+func RegisterOnly(t testing.TB) *Server {
+	idp := StartRegisterOnlyIdP(t)
+	return &Server{
+		Name:    "oidc-provider (RFC 7591 only)",
+		BaseURL: idp.URL,
+		Env:     map[string]string{"DCRCTL_IDP_PRESET": "oidc-provider", "DCRCTL_ADMIN_RAT_URL": ""},
+		counter: idp,
+	}
+}
+
 // Servers are the real IdPs every interop scenario runs against.
 var Servers = []struct {
 	Name  string

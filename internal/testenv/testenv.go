@@ -70,12 +70,17 @@ func FreePort(t testing.TB) int {
 // listens. It is stopped when the test ends.
 func StartIdP(t testing.TB, port int) *IdP { return startIdP(t, port, "") }
 
+// StartRegisterOnlyIdP starts the test IdP as an RFC 7591-only server
+// (oidc-provider with registrationManagement off): registration gives a
+// client_id and no RAT; requested client_ids are ignored.
+func StartRegisterOnlyIdP(t testing.TB) *IdP { return startIdP(t, 0, "", "IDP_MANAGEMENT=off") }
+
 // StartEmulation starts the test IdP switched into an emulation of a product
 // that cannot run here (IDP_EMULATE in test/idp/server.mjs): keycloak,
 // gravitee or curity.
 func StartEmulation(t testing.TB, product string) *IdP { return startIdP(t, 0, product) }
 
-func startIdP(t testing.TB, port int, emulate string) *IdP {
+func startIdP(t testing.TB, port int, emulate string, extraEnv ...string) *IdP {
 	t.Helper()
 	dir := filepath.Join(RepoRoot(), "test", "idp")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
@@ -91,6 +96,7 @@ func startIdP(t testing.TB, port int, emulate string) *IdP {
 		"IDP_IAT_CLIENT_SECRET="+IATSecret,
 		"IDP_EMULATE="+emulate,
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -74,6 +74,8 @@ func (m Model) header() string {
 	switch st.RAT.Health {
 	case engine.RATValid:
 		rat = s.OK.Render(rat)
+	case engine.RATNone:
+		rat = s.Dim.Render(rat)
 	case engine.RATNotCached:
 		rat = s.Warn.Render(rat)
 	default:
@@ -162,6 +164,8 @@ func (m Model) statusLine() string {
 		second = s.Error.Render(m.truncate(m.errText+" (e: full error)", m.width))
 	case m.busy != "" && m.message != "":
 		second = m.truncate(m.message, m.width)
+	case m.status != nil && len(m.status.AbandonedClients) > 0:
+		second = s.Warn.Render(m.truncate(fmt.Sprintf("%d abandoned client(s) at the IdP: an administrator must remove them (dcrctl status lists them)", len(m.status.AbandonedClients)), m.width))
 	case m.status != nil && m.status.ClientID == "" && m.busy == "":
 		second = s.Warn.Render(m.truncate("no client registered yet: dcrctl bootstrap (or dcrctl register) registers one with the initial access token (DCR_IAT)", m.width))
 	case m.status != nil && m.status.RAT.Health == engine.RATRejected:

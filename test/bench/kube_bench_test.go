@@ -115,8 +115,11 @@ func TestBenchKube(t *testing.T) {
 		}
 	}
 	used := float64(cpuTicks(t, cmd.Process.Pid)-cpu0) / 100 // clock ticks (USER_HZ 100) to seconds
-	fmt.Printf("| dcrctl run idle (sidecar, Kubernetes store, scraped every 15 s): peak RSS (of it anonymous) / CPU over 60 s | %.1f MiB (%.1f MiB) / %.3f%% of a core | < 20 MiB / < 0.1%% |\n",
-		float64(peak)/1024, float64(anon)/1024, used/60*100)
+	// Reported as it is, no trick on our own pages: the file-backed part is
+	// the binary's clean pages, which a container's memory cgroup counts as
+	// page cache (reclaimable), the anonymous part is dcrctl's own.
+	fmt.Printf("| dcrctl run idle (sidecar, Kubernetes store, scraped every 15 s): peak RSS = anonymous + file-backed / CPU over 60 s | %.1f MiB = %.1f + %.1f MiB / %.3f%% of a core | < 20 MiB / < 0.1%% |\n",
+		float64(peak)/1024, float64(anon)/1024, float64(peak-anon)/1024, used/60*100)
 }
 
 func cpuTicks(t *testing.T, pid int) int64 {

@@ -25,6 +25,12 @@ const adminToken = process.env.IDP_ADMIN_TOKEN ?? 'demo-bootstrap-admin-token';
 const iatClientID = process.env.IDP_IAT_CLIENT_ID ?? 'gateway';
 const iatClientSecret = process.env.IDP_IAT_CLIENT_SECRET ?? 'gateway-secret-for-tests-only';
 const emulate = process.env.IDP_EMULATE ?? '';
+// IDP_MANAGEMENT=off: an RFC 7591-only server, as most servers MCP clients
+// meet are: registration answers with a client_id and no RAT or
+// registration_client_uri, no client configuration endpoint exists, and a
+// requested client_id is ignored (oidc-provider's own documented
+// features.registrationManagement switch).
+const management = process.env.IDP_MANAGEMENT !== 'off';
 const delays = {}; // method -> ms, set by /admin/delay
 const failures = {}; // method -> HTTP status, set by /admin/fail
 
@@ -63,10 +69,10 @@ function startProvider(issuer) {
         enabled: true,
         initialAccessToken: staticIAT,
         // Honour a requested client_id, as Keycloak and Gravitee AM can.
-        idFactory: (ctx) => (typeof ctx.oidc.body?.client_id === 'string' && ctx.oidc.body.client_id)
+        idFactory: (ctx) => (management && typeof ctx.oidc.body?.client_id === 'string' && ctx.oidc.body.client_id)
           || crypto.randomUUID(),
       },
-      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+      registrationManagement: { enabled: management, rotateRegistrationAccessToken: true },
     },
     extraClientMetadata: { properties: ['client_profile'] },
     cookies: { keys: ['dcrctl-test-idp-cookie-key'] },
@@ -131,7 +137,7 @@ function startProvider(issuer) {
       const raw = Buffer.concat(chunks);
       let requested;
       try { requested = JSON.parse(raw.toString('utf8'))?.client_id; } catch { requested = undefined; }
-      if (typeof requested === 'string' && requested && await provider.Client.find(requested)) {
+      if (management && typeof requested === 'string' && requested && await provider.Client.find(requested)) {
         ctx.status = 400;
         ctx.body = { error: 'invalid_client_metadata', error_description: `client_id ${requested} is already registered` };
         return undefined;
@@ -182,6 +188,7 @@ function startProvider(issuer) {
     return next();
   });
 
+  if (!management) registrationOnly(provider);
   if (emulate === 'keycloak') emulateKeycloak(provider);
   if (emulate === 'gravitee') emulateManagementToken(provider, 'dcr_admin');
   if (emulate === 'gravitee') emulateGraviteeForbidden(provider);
@@ -284,6 +291,29 @@ function emulateGraviteeForbidden(provider) {
       ctx.body = { error: 'registration_forbidden', error_description: 'Not allowed to access this client' };
       ctx.remove('WWW-Authenticate');
     }
+  });
+}
+
+// Glue (an RFC 7591-only server): oidc-provider 9.x with
+// registrationManagement off still answers a registration with a RAT and a
+// registration_client_uri, and serves RFC 7592 reads with them (its
+// `registration` feature includes the read; seen on this machine). Servers
+// that implement RFC 7591 alone give neither (RFC 7591 §3.2.1: both belong
+// to RFC 7592): strip them from the answer, and answer 404 on the client
+// configuration endpoint.
+function registrationOnly(provider) {
+  provider.use(async (ctx, next) => {
+    if (clientPath.test(ctx.path)) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found', error_description: 'no client configuration endpoint (RFC 7591 only)' };
+      return undefined;
+    }
+    await next();
+    if (ctx.method === 'POST' && ctx.path === regPath && ctx.status === 201 && ctx.body && typeof ctx.body === 'object') {
+      const { registration_access_token: rat, registration_client_uri: uri, ...rest } = ctx.body;
+      ctx.body = rest;
+    }
+    return undefined;
   });
 }
 

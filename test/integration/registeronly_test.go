@@ -1,0 +1,107 @@
+package integration
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dcrctl/dcrctl/internal/testenv"
+)
+
+// Registration without RFC 7592 (issue 19), against the real oidc-provider
+// with registrationManagement off: a registration with no RAT is a
+// registration. It is never registered again by bootstrap, every command
+// agrees on it, and the registered key signs tokens.
+func TestRegisterOnlyIdPNeverOrphansAClient(t *testing.T) {
+	srv := testenv.RegisterOnly(t)
+	c := newServerClient(t, srv)
+	res := c.mustRun(0, "bootstrap", "-o", "json")
+	st := c.state()
+	if st.ClientID == "" || st.RegistrationAccessToken != "" || st.RegistrationClientURI != "" || st.Management != "none" {
+		t.Fatalf("state after registration: %+v\n%s", st, res.Stdout)
+	}
+	if st.ClientID == "bff-interop" {
+		t.Error("the IdP was to ignore the requested client_id")
+	}
+	assertTokenWorks(t, srv, c, c.activeKey())
+
+	// 20 restarts of the container: no request at all, one client.
+	srv.ResetRequests(t)
+	for range 20 {
+		c.mustRun(0, "bootstrap")
+	}
+	if reqs := srv.Requests(t); len(reqs) != 0 {
+		t.Errorf("20 restarts sent %d requests: %v", len(reqs), methods(reqs))
+	}
+	if got := c.state().ClientID; got != st.ClientID {
+		t.Fatalf("client_id changed from %s to %s", st.ClientID, got)
+	}
+
+	// The commands agree on what is registered.
+	var status struct {
+		ClientID   string                  `json:"client_id"`
+		Management string                  `json:"management"`
+		RAT        struct{ Health string } `json:"registration_access_token"`
+	}
+	out := c.mustRun(0, "status", "-o", "json").Stdout
+	if err := json.Unmarshal([]byte(out), &status); err != nil || status.ClientID != st.ClientID || status.Management != "none" || !strings.HasPrefix(status.RAT.Health, "none") {
+		t.Errorf("status -o json: %v\n%s", err, out)
+	}
+	c.mustRun(0, "status", "--exit-code")
+	if res := c.mustRun(0, "jwks"); !strings.Contains(res.Stdout, st.ActiveKID) {
+		t.Errorf("jwks shows not the key dcrctl holds:\n%s", res.Stdout)
+	}
+	if res := c.mustRun(64, "keys", "rotate", "--yes"); !strings.Contains(res.Stderr, "without RFC 7592 management") {
+		t.Errorf("keys rotate:\n%s", res.Stderr)
+	}
+	if reqs := srv.Requests(t); len(reqs) != 0 {
+		t.Errorf("status, jwks and keys rotate sent requests: %v", methods(reqs))
+	}
+	if res := c.mustRun(0, "doctor"); !strings.Contains(res.Stdout, "without RFC 7592 management") {
+		t.Errorf("doctor:\n%s", res.Stdout)
+	}
+
+	// A due rotation does not crash-loop: bootstrap warns and exits 0,
+	// status --exit-code says 14.
+	c.age(31)
+	if res := c.mustRun(0, "bootstrap"); !strings.Contains(res.Stderr, "due for rotation") {
+		t.Errorf("no warning for a due rotation:\n%s", res.Stderr)
+	}
+	c.mustRun(14, "status", "--exit-code")
+
+	// register --force: a new client with a new key; the old one, which
+	// cannot be deleted, is recorded as abandoned.
+	c.mustRun(0, "register", "--force", "--yes")
+	after := c.state()
+	if after.ClientID == st.ClientID || len(after.AbandonedClients) != 1 || after.AbandonedClients[0].ClientID != st.ClientID {
+		t.Fatalf("after register --force: client %s, abandoned %+v", after.ClientID, after.AbandonedClients)
+	}
+	assertTokenWorks(t, srv, c, c.activeKey())
+	if res := c.mustRun(0, "status"); !strings.Contains(res.Stdout, "abandoned: client "+st.ClientID) {
+		t.Errorf("status does not list the abandoned client:\n%s", res.Stdout)
+	}
+	registrations := 0
+	for _, r := range srv.Requests(t) {
+		if r.Method == "POST" && r.Path == "/reg" {
+			registrations++
+		}
+	}
+	if registrations != 1 {
+		t.Errorf("%d registrations after the first, want the one register --force made", registrations)
+	}
+}
+
+// --dry-run never says a client was registered (issue 19 §6).
+func TestDryRunRegistrationSaysWouldRegister(t *testing.T) {
+	srv := testenv.RegisterOnly(t)
+	c := newServerClient(t, srv)
+	res := c.mustRun(0, "bootstrap", "--dry-run", "-o", "json")
+	var report struct{ Outcome string }
+	json.Unmarshal([]byte(res.Stdout), &report)
+	if report.Outcome != "would register" || strings.Contains(res.Stderr, `"outcome":"registered"`) {
+		t.Errorf("dry run: outcome %q\n%s", report.Outcome, res.Stderr)
+	}
+	if c.state().ClientID != "" {
+		t.Error("a dry run saved a client")
+	}
+}
