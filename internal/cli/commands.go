@@ -31,9 +31,6 @@ func (a *App) bootstrapCmd() *cobra.Command {
 		Short: "Register or maintain the client: idempotent, headless, for container entrypoints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "text", "json", "yaml"); err != nil {
-				return err
-			}
 			cfg, err := a.Config()
 			if err != nil {
 				return err
@@ -64,7 +61,7 @@ func (a *App) bootstrapCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan; change nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "re-register (like DCR_FORCE_REPLACE=true)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
+	outputFlag(cmd, &output, "text")
 	return cmd
 }
 
@@ -108,9 +105,6 @@ func (a *App) statusCmd() *cobra.Command {
 		Short: "Show the client, the health of its registration access token, and each key's age and state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
-				return err
-			}
 			for {
 				st, err := a.status(cmd)
 				if err != nil {
@@ -141,7 +135,7 @@ func (a *App) statusCmd() *cobra.Command {
 			}
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	outputFlag(cmd, &output, "table")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit with the health's code (0 healthy; see README: Monitoring) for cron and monitoring checks")
 	cmd.Flags().DurationVar(&watch, "watch", 0, "show the status again every `INTERVAL` (e.g. 30s) until interrupted")
 	return cmd
@@ -225,9 +219,6 @@ func (a *App) configCmd() *cobra.Command {
 		Short: "Print the effective configuration (secrets as fingerprints) and where each value came from",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
-				return err
-			}
 			flags := map[string]string{}
 			cmd.Flags().Visit(func(f *pflag.Flag) {
 				if key, bound := flagKeys[f.Name]; bound {
@@ -238,6 +229,8 @@ func (a *App) configCmd() *cobra.Command {
 			if output != "table" {
 				return writeData(a.Stdout, output, settings)
 			}
+			// Text, then whether the configuration is valid (JSON and YAML
+			// carry the settings alone, above).
 			tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KEY\tENV\tVALUE\tSOURCE")
 			for _, s := range settings {
@@ -251,7 +244,7 @@ func (a *App) configCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	outputFlag(cmd, &output, "table")
 	return cmd
 }
 

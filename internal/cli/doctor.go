@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
@@ -24,20 +25,13 @@ func (a *App) doctorCmd() *cobra.Command {
 		Short: "Read-only checks of everything a run depends on, each with what was found and the fix (exit 1 when any fails)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
-				return err
-			}
 			e, err := a.Engine()
 			if err != nil {
 				return err
 			}
 			checks := e.Doctor(cmd.Context())
-			if output != "table" {
-				if err := writeData(a.Stdout, output, checks); err != nil {
-					return err
-				}
-			} else {
-				writeChecks(a, checks, !utf8Locale(os.Getenv))
+			if err := a.printResult(output, checks, func(w io.Writer) { writeChecks(w, checks, !utf8Locale(os.Getenv)) }); err != nil {
+				return err
 			}
 			failed := 0
 			for _, c := range checks {
@@ -51,12 +45,12 @@ func (a *App) doctorCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	outputFlag(cmd, &output, "table")
 	return cmd
 }
 
-func writeChecks(a *App, checks []engine.Check, ascii bool) {
-	tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+func writeChecks(w io.Writer, checks []engine.Check, ascii bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range checks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", checkMark(c, ascii), c.Name, c.Found)
 		if !c.OK && c.Fix != "" {

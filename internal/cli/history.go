@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,9 +20,6 @@ func (a *App) historyCmd() *cobra.Command {
 		Short: "The audit trail: every change dcrctl applied (bootstrap, commands, the TUI), oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
-				return err
-			}
 			e, err := a.Engine()
 			if err != nil {
 				return err
@@ -33,24 +31,22 @@ func (a *App) historyCmd() *cobra.Command {
 			if entries == nil {
 				entries = []audit.Entry{}
 			}
-			if output != "table" {
-				return writeData(a.Stdout, output, entries)
-			}
-			if len(entries) == 0 {
-				fmt.Fprintf(a.Stdout, "no changes recorded in %s\n", e.Cfg.AuditPath())
-				return nil
-			}
-			writeHistoryTable(a, entries)
-			return nil
+			return a.printResult(output, entries, func(w io.Writer) {
+				if len(entries) == 0 {
+					fmt.Fprintf(w, "no changes recorded in %s\n", e.Cfg.AuditPath())
+					return
+				}
+				writeHistoryTable(w, entries)
+			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	outputFlag(cmd, &output, "table")
 	cmd.Flags().IntVarP(&last, "last", "n", 20, "show the last N changes (0: all)")
 	return cmd
 }
 
-func writeHistoryTable(a *App, entries []audit.Entry) {
-	tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
+func writeHistoryTable(w io.Writer, entries []audit.Entry) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tCOMMAND\tOUTCOME\tCLIENT\tKEYS\tRAT\tBY")
 	for _, e := range entries {
 		client := or(e.After.ClientID, "-")

@@ -136,21 +136,14 @@ func (a *App) keysCmd() *cobra.Command {
 		Short: "Every key with kid, alg, use, created_at, age and state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(listOutput, "table", "json", "yaml"); err != nil {
-				return err
-			}
 			st, err := a.status(cmd)
 			if err != nil {
 				return err
 			}
-			if listOutput != "table" {
-				return writeData(a.Stdout, listOutput, st.Keys)
-			}
-			writeKeysTable(a.text(), st)
-			return nil
+			return a.printResult(listOutput, st.Keys, func(w io.Writer) { writeKeysTable(w, st) })
 		},
 	}
-	list.Flags().StringVarP(&listOutput, "output", "o", "table", "table, json or yaml")
+	outputFlag(list, &listOutput, "table")
 
 	rotate := a.mutationCmd("rotate", "Publish a new key and make it the signing key, whatever the active key's age", cobra.NoArgs,
 		func([]string) engine.Options { return engine.Options{Rotate: true} })

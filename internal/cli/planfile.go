@@ -86,9 +86,6 @@ func (a *App) applyCmd() *cobra.Command {
 		Short: "Apply a plan written with --plan-out, exactly as it was planned, or nothing (exit 79 if the client changed since)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(output, "text", "json", "yaml"); err != nil {
-				return err
-			}
 			pf, err := readPlanFile(args[0])
 			if err != nil {
 				return err
@@ -106,7 +103,7 @@ func (a *App) applyCmd() *cobra.Command {
 				Command: "apply " + args[0] + " (" + pf.Command + ")"})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
+	outputFlag(cmd, &output, "text")
 	// The plan file is the confirmation; --yes is accepted so that a
 	// script written for the other commands works here too.
 	cmd.Flags().BoolP("yes", "y", false, "accepted for symmetry: the plan file is the confirmation")

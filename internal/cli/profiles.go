@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -26,9 +27,6 @@ func (a *App) profilesCmd() *cobra.Command {
 		Short: "List the config file's profiles (named clients) with their health (one status read each)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := outputFormat(output, "table", "json", "yaml"); err != nil {
-				return err
-			}
 			if a.file == nil {
 				return usageError{fmt.Errorf("profiles live in a config file: give one with --config or DCRCTL_CONFIG")}
 			}
@@ -36,21 +34,20 @@ func (a *App) profilesCmd() *cobra.Command {
 			for _, name := range config.ProfileNames(a.file) {
 				out = append(out, a.profileHealth(cmd, name))
 			}
-			if output != "table" {
-				if out == nil {
-					out = []profileHealth{}
+			if out == nil {
+				out = []profileHealth{}
+			}
+			return a.printResult(output, out, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PROFILE\tIDP\tCLIENT\tRAT\tHEALTH")
+				for _, p := range out {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Profile, or(p.IdP, "-"), or(p.ClientID, "-"), or(p.RAT, "-"), or(p.Error, p.Health))
 				}
-				return writeData(a.Stdout, output, out)
-			}
-			tw := tabwriter.NewWriter(a.text(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROFILE\tIDP\tCLIENT\tRAT\tHEALTH")
-			for _, p := range out {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Profile, or(p.IdP, "-"), or(p.ClientID, "-"), or(p.RAT, "-"), or(p.Error, p.Health))
-			}
-			return tw.Flush()
+				tw.Flush()
+			})
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	outputFlag(cmd, &output, "table")
 	return cmd
 }
 

@@ -84,6 +84,13 @@ func (f *fakeIdP) answer(r *http.Request) (int, map[string]any) {
 		md["client_id"] = id
 		f.clients[id] = md
 		return 201, f.withRAT(id, f.newRAT(id))
+	case strings.HasPrefix(r.URL.Path, "/admin/renew/") && r.Method == http.MethodPost:
+		// An admin renewal route (DCRCTL_RAT_RECOVERY=admin-url).
+		id := strings.TrimPrefix(r.URL.Path, "/admin/renew/")
+		if bearer != "admin" || f.clients[id] == nil {
+			return 401, map[string]any{"error": "invalid_token"}
+		}
+		return 200, map[string]any{"registration_access_token": f.newRAT(id)}
 	case strings.HasPrefix(r.URL.Path, "/reg/"):
 		id := strings.TrimPrefix(r.URL.Path, "/reg/")
 		if f.rats[bearer] != id || f.clients[id] == nil {
@@ -314,5 +321,26 @@ func TestRetireWithinTheVerificationWindowWarns(t *testing.T) {
 	}
 	if len(plan.Warnings) != 1 || !strings.Contains(plan.String(), "within the verification window") {
 		t.Errorf("plan:\n%s", plan)
+	}
+}
+
+// A rejected RAT is renewed through the configured recovery route (here
+// admin-url) and the run goes on with the new one.
+func TestRejectedRATIsRenewedThroughTheRoute(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), map[string]string{"admin_token": "admin", "admin_rat_url": f.srv.URL + "/admin/renew/{client_id}"})
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := mem.Read()
+	st.RegistrationAccessToken = "revoked"
+	mem.Write(st)
+	report, err := e.Bootstrap(context.Background(), Options{})
+	if err != nil || !strings.Contains(report.String(), "renew the registration access token") {
+		t.Fatalf("%v\n%v", err, report)
+	}
+	if after := mem.Read(); f.rats[after.RegistrationAccessToken] != after.ClientID || after.InFlight != nil {
+		t.Errorf("after renewal: RAT live %v, note %+v", f.rats[after.RegistrationAccessToken] == after.ClientID, after.InFlight)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/faults"
@@ -90,28 +89,16 @@ func (r *run) renewRAT(ctx context.Context) error {
 		return nil
 	}
 	r.e.IdP.Redactor.Add(token)
-	method, uri := http.MethodPost, r.cfg.AdminRATURLFor(r.st.ClientID)
-	var send func(ctx context.Context) (string, error)
-	switch r.cfg.Recovery {
-	case config.RecoveryKeycloak:
-		uri = r.cfg.AdminRATURL
-		send = func(ctx context.Context) (string, error) {
-			return r.e.IdP.RenewRATKeycloak(ctx, r.cfg.AdminRATURL, r.st.ClientID, token)
-		}
-	case config.RecoveryManagementToken:
-		var err error
-		if uri, err = r.clientURI(ctx); err != nil {
-			return err
-		}
-		method = http.MethodPut
-		send = func(ctx context.Context) (string, error) {
-			return r.e.IdP.RenewRATWithManagementToken(ctx, uri, token, r.intendedMetadata())
-		}
-	default:
-		send = func(ctx context.Context) (string, error) { return r.e.IdP.RenewRAT(ctx, uri, token) }
+	route, ok := recoveries[r.cfg.Recovery]
+	if !ok {
+		return r.ratRejected(errors.New("renewal requested"), fmt.Errorf("no recovery route %q", r.cfg.Recovery))
 	}
-	err := r.critical(ctx, opRenew, method, uri, func(ctx context.Context) error {
-		rat, err := send(ctx)
+	method, uri, err := route.route(ctx, r)
+	if err != nil {
+		return err
+	}
+	err = r.critical(ctx, opRenew, method, uri, func(ctx context.Context) error {
+		rat, err := route.renew(ctx, r, uri, token)
 		if err != nil {
 			return err
 		}
