@@ -71,7 +71,7 @@ func ExitCode(err error) int {
 		return ExitStalePlan
 	case errors.As(err, &refusedUpd), errors.As(err, &refusedReg):
 		return ExitDataErr
-	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err), storeForbidden(err):
+	case errors.As(err, &ratRejected), errors.As(err, &iatRejected), idp.IsRejected(err), storeForbidden(err), errors.As(err, new(*idp.KeyRefusedError)):
 		return ExitNoPerm
 	case errors.As(err, &unreachable):
 		return ExitUnavailable

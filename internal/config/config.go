@@ -65,6 +65,7 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "verify", Env: []string{"DCRCTL_VERIFY"}, Help: "token: where the registration cannot be read (no RFC 7592), bootstrap proves the key with a private_key_jwt client-credentials token request (RFC 7523); empty: no request"},
 	{Key: "fresh_for", Env: []string{"DCRCTL_FRESH_FOR"}, Help: "bootstrap skips the read at the IdP when the registration was verified there (by any replica) this recently and nothing is due; 0 always reads (default: 0 for the file store, 5m for the kubernetes store)"},
 	{Key: "check_interval", Env: []string{"DCRCTL_CHECK_INTERVAL"}, Default: "6h", Help: "dcrctl run: maintenance every this long (±10% jitter)"},
 	{Key: "listen", Env: []string{"DCRCTL_LISTEN"}, Default: "127.0.0.1:9464", Help: "dcrctl run: /healthz, /readyz and /metrics here (loopback by default; empty: off)"},
@@ -131,9 +132,12 @@ type Config struct {
 	LockTimeout   time.Duration
 	// FreshFor is how recently a verification at the IdP (recorded in the
 	// state) lets bootstrap skip its read; 0 always reads.
-	FreshFor   time.Duration
-	TUIRefresh time.Duration // 0: off
-	AuditLog   string        // "" = beside the state file
+	FreshFor time.Duration
+	// VerifyToken: prove the key with a token request where the
+	// registration cannot be read (DCRCTL_VERIFY=token).
+	VerifyToken bool
+	TUIRefresh  time.Duration // 0: off
+	AuditLog    string        // "" = beside the state file
 
 	CheckInterval time.Duration
 	Listen        string
@@ -227,6 +231,15 @@ func (r *reader) explicit(key string) bool {
 		return true
 	}
 	return r.v.InConfig(key)
+}
+
+// oneOf is a setting that must be one of allowed (lower case).
+func (r *reader) oneOf(key string, allowed ...string) string {
+	v := strings.ToLower(r.str(key))
+	if !slices.Contains(allowed, v) {
+		r.fail(key, fmt.Sprintf("%q is not one of %q", v, allowed))
+	}
+	return v
 }
 
 func (r *reader) str(key string) string { return strings.TrimSpace(r.v.GetString(key)) }
@@ -395,6 +408,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		RetryDeadline:        r.duration("retry_deadline"),
 		LockTimeout:          r.duration("lock_timeout"),
 		FreshFor:             r.optionalDuration("fresh_for", -1),
+		VerifyToken:          r.oneOf("verify", "", "token") == "token",
 		TUIRefresh:           r.optionalDuration("tui_refresh", -1),
 		AuditLog:             r.str("audit_log"),
 		CheckInterval:        r.duration("check_interval"),

@@ -82,7 +82,7 @@ func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 		case !r.st.Registered():
 			return r.register(ctx, "no cached credentials", "registered")
 		case r.st.Unmanaged():
-			return r.keepUnmanaged()
+			return r.keepUnmanaged(ctx)
 		case r.verifiedRecently():
 			r.report.VerifiedAt = r.st.VerifiedAt
 			r.e.Log.Info("the registration was verified at the IdP recently and nothing is due; not reading it again",

@@ -38,7 +38,7 @@ func (r *run) replaceOnce(ctx context.Context) error {
 	}
 	r.e.Log.Warn("DCR_FORCE_REPLACE is still set; the client it registered is healthy and kept: unset the flag", "client_id", r.st.ClientID)
 	if r.st.Unmanaged() {
-		return r.keepUnmanaged()
+		return r.keepUnmanaged(ctx)
 	}
 	err := r.maintain(ctx)
 	var rejected *RATRejectedError
@@ -227,12 +227,33 @@ func (r *run) intendedMetadata() idp.Metadata {
 // client is kept as registered and nothing is sent (there is nothing to
 // read). A due rotation cannot be published in place: it is said, never a
 // reason to register again (which would leave a client behind per start).
-func (r *run) keepUnmanaged() error {
-	r.e.Log.Info("client registered without RFC 7592 management; nothing to read at the IdP", "client_id", r.st.ClientID)
+func (r *run) keepUnmanaged(ctx context.Context) error {
+	if r.cfg.VerifyToken && !r.opts.DryRun {
+		if err := r.proveKey(ctx); err != nil {
+			return err
+		}
+	} else {
+		r.e.Log.Info("client registered without RFC 7592 management; nothing to read at the IdP (DCRCTL_VERIFY=token proves the key with a token request)", "client_id", r.st.ClientID)
+	}
 	if r.policy().RotationDue(r.active.info(), false, r.now) {
 		r.e.Log.Warn("the signing key is due for rotation, but this IdP offers no RFC 7592 management: keys cannot be updated in place; "+
 			"`dcrctl register --force` registers a new client with a new key (the old one stays at the IdP, recorded), or rotate at the IdP's console",
 			"client_id", r.st.ClientID, "kid", r.active.rec.KID, "age_days", keys.Days(r.now.Sub(r.active.rec.CreatedAt)))
 	}
+	return nil
+}
+
+// proveKey asks the IdP's token endpoint for a client-credentials token,
+// authenticated with the active key (RFC 7523): where the registration
+// cannot be read, the one proof that the IdP accepts the key.
+func (r *run) proveKey(ctx context.Context) error {
+	endpoint, err := r.e.IdP.TokenEndpoint(ctx, r.cfg.IdPBaseURL)
+	if err != nil {
+		return err
+	}
+	if err := r.e.IdP.ProveKey(ctx, endpoint, r.st.ClientID, r.active.signer, r.active.rec.KID, r.active.rec.Alg); err != nil {
+		return err
+	}
+	r.e.Log.Info("the IdP accepted the key: a private_key_jwt token request succeeded (DCRCTL_VERIFY=token)", "client_id", r.st.ClientID, "kid", r.active.rec.KID, "token_endpoint", secret.MaskURL(endpoint))
 	return nil
 }

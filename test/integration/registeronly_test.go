@@ -105,3 +105,34 @@ func TestDryRunRegistrationSaysWouldRegister(t *testing.T) {
 		t.Error("a dry run saved a client")
 	}
 }
+
+// DCRCTL_VERIFY=token: where the registration cannot be read, a no-change
+// bootstrap proves the key with one private_key_jwt token request (RFC
+// 7523) and says so; a key the IdP refuses exits 77 (issue 19 §2).
+func TestVerifyTokenProvesTheKeyAtARegisterOnlyIdP(t *testing.T) {
+	srv := testenv.RegisterOnly(t)
+	c := newServerClient(t, srv)
+	c.mustRun(0, "bootstrap")
+	c.env["DCRCTL_VERIFY"] = "token"
+	srv.ResetRequests(t)
+	res := c.mustRun(0, "bootstrap")
+	if !strings.Contains(res.Stderr, "the IdP accepted the key") {
+		t.Errorf("bootstrap does not say the key was proven:\n%s", res.Stderr)
+	}
+	tokens := 0
+	for _, r := range srv.Requests(t) {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/token") {
+			tokens++
+		}
+	}
+	if tokens != 1 {
+		t.Errorf("token requests: %v, want one", methods(srv.Requests(t)))
+	}
+	// Another client's id with this key: the IdP refuses the assertion.
+	st := c.state()
+	st.ClientID = "not-" + st.ClientID
+	c.writeState(st)
+	if res := c.mustRun(77, "bootstrap"); !strings.Contains(res.Stderr, "refused a private_key_jwt token request") {
+		t.Errorf("a refused key:\n%s", res.Stderr)
+	}
+}
