@@ -47,10 +47,12 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 		logOut = f
 	}
 	a.log = slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{ReplaceAttr: a.redactAttr}))
-	// Several profiles and none chosen: pick one first.
-	if a.file != nil && a.profile == "" {
-		if names := config.ProfileNames(a.file); len(names) > 1 {
-			final, err := tea.NewProgram(ui.NewPicker(names, !utf8Locale(os.Getenv)), tea.WithInput(in), tea.WithOutput(out),
+	// Several profiles and none chosen: pick one first, and again after
+	// esc on a profile's screen.
+	picking := a.file != nil && a.profile == "" && len(config.ProfileNames(a.file)) > 1
+	for {
+		if picking {
+			final, err := tea.NewProgram(ui.NewPicker(config.ProfileNames(a.file), !utf8Locale(os.Getenv)), tea.WithInput(in), tea.WithOutput(out),
 				tea.WithContext(cmd.Context()), tea.WithColorProfile(colorProfile(os.Getenv, out))).Run()
 			if err != nil {
 				return err
@@ -64,14 +66,29 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 			}
 			a.profile = chosen
 		}
+		back, err := a.browse(cmd, in, out, picking)
+		if err != nil || !back {
+			return err
+		}
+		// Back to the picker: forget this profile's settings (the file is
+		// read afresh; the next profile is merged over it alone).
+		if err := a.viper.ReadInConfig(); err != nil {
+			return err
+		}
+		a.cfg, a.engine, a.profile = nil, nil, ""
 	}
+}
+
+// browse runs the TUI on the configured client until the operator quits;
+// back reports esc to the profile picker.
+func (a *App) browse(cmd *cobra.Command, in, out *os.File, fromPicker bool) (back bool, err error) {
 	e, err := a.Engine()
 	if err != nil {
-		return err
+		return false, err
 	}
 	model := ui.New(e, ui.Options{HasAdminToken: e.Cfg.AdminToken != "", ASCII: !utf8Locale(os.Getenv),
-		Log: a.log, AutoRefresh: e.Cfg.TUIRefresh, Profile: a.profile})
-	_, err = tea.NewProgram(model, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context()),
+		Log: a.log, AutoRefresh: e.Cfg.TUIRefresh, Profile: a.profile, FromPicker: fromPicker})
+	final, err := tea.NewProgram(model, tea.WithInput(in), tea.WithOutput(out), tea.WithContext(cmd.Context()),
 		tea.WithColorProfile(colorProfile(os.Getenv, out))).Run()
 	// Quitting (q, ctrl+c, a signal) never abandons a request that may
 	// rotate the RAT: wait for what is in flight (every copy of the model
@@ -81,9 +98,12 @@ func (a *App) runTUI(cmd *cobra.Command) error {
 	}
 	model.Wait()
 	if errors.Is(err, tea.ErrProgramKilled) && cmd.Context().Err() != nil {
-		return nil // a signal: Run reports it with its own exit code
+		return false, nil // a signal: Run reports it with its own exit code
 	}
-	return err
+	if fm, ok := final.(ui.Model); ok && err == nil {
+		return fm.BackToPicker(), nil
+	}
+	return false, err
 }
 
 // colorProfile is the TUI's colour profile, set once for the program:

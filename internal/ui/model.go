@@ -64,6 +64,9 @@ type Options struct {
 	// Profile is the config file's profile open here ("" for none): the
 	// header names it.
 	Profile string
+	// FromPicker: the profile was chosen in the picker; esc on the browse
+	// screen, with nothing in flight, goes back to it.
+	FromPicker bool
 }
 
 // mode is which screen or dialog has the keyboard.
@@ -140,6 +143,8 @@ type Model struct {
 	message    string // last outcome; cleared after messageTTL
 	quitting   bool   // q was pressed while a request was on its way: quit once it lands
 	profile    string // Options.Profile
+	fromPicker bool   // Options.FromPicker
+	backToPick bool   // esc asked for the picker again
 	staleTick  bool   // a one-second tick runs while the data is stale, so its age counts up
 	messageSeq int    // which message a clearMessageMsg is for
 	errText    string // last error, with its remedy (whole; cut on screen, e shows it)
@@ -177,6 +182,7 @@ func New(backend Backend, opts Options) Model {
 		backend:       backend,
 		keys:          DefaultKeyMap(opts.ASCII),
 		profile:       opts.Profile,
+		fromPicker:    opts.FromPicker,
 		styles:        styles,
 		now:           opts.Now,
 		width:         80,
@@ -271,6 +277,10 @@ const quitIdlePoll = 200 * time.Millisecond
 func (m Model) quitWhenIdle() tea.Cmd {
 	return m.tick(quitIdlePoll, func(time.Time) tea.Msg { return quitIdleMsg{} })
 }
+
+// BackToPicker reports whether the operator left with esc to choose
+// another profile.
+func (m Model) BackToPicker() bool { return m.backToPick }
 
 // Running reports whether a request the model started is on its way.
 func (m Model) Running() bool { return m.work.running() > 0 }
@@ -544,6 +554,11 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.message = "stopped waiting: " + m.busy + " goes on in the background"
 			m.reqID++
 			m.finishRequest()
+			return m, nil
+		}
+		if m.fromPicker && m.work.running() == 0 {
+			m.backToPick = true
+			return m, tea.Quit
 		}
 		return m, nil
 	}

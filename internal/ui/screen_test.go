@@ -152,6 +152,12 @@ func TestMessagesExpireAndStaleDataIsMarked(t *testing.T) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
 	}
+	// The age counts up while the data is stale (issue 17 §13).
+	clock = clock.Add(15 * time.Second)
+	next, _ = m.Update(staleTickMsg{})
+	if m = next.(Model); !strings.Contains(screen(m), "STALE 5m15s") {
+		t.Errorf("the STALE age does not count up:\n%s", screen(m))
+	}
 	m, _ = press(t, m, "e")
 	if full := strings.ReplaceAll(screen(m), "\n", ""); !strings.Contains(full, "after 7 attempts: connection refused") || !strings.Contains(screen(m), "Last error") {
 		t.Errorf("e does not show the whole error:\n%s", screen(m))
@@ -168,6 +174,9 @@ func TestNotRegisteredOffersRegistration(t *testing.T) {
 	st.ClientID, st.RAT = "", engine.RATHealth{Health: engine.RATNotCached}
 	b := &fakeBackend{status: st, report: sampleReport()}
 	m := loaded(t, b, true)
+	if !strings.Contains(screen(m), "no client registered yet: dcrctl bootstrap") {
+		t.Errorf("the empty state does not say how to register:\n%s", screen(m))
+	}
 	m, cmd := press(t, m, "r")
 	m = run(t, m, cmd)
 	if !strings.Contains(screen(m), "Plan: register") || b.calls[0].Rotate {

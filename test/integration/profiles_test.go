@@ -65,5 +65,12 @@ func TestProfiles(t *testing.T) {
 	s.waitFor(`choose a profile`)
 	s.send("j", "Enter") // staging
 	c.outputs = append(c.outputs, s.waitFor(list[1].ClientID))
+	c.outputs = append(c.outputs, s.waitFor(`dcrctl \[staging\]`)) // the header names the profile
+	// esc goes back to the picker; the other profile opens with its own client.
+	s.send("Escape")
+	s.waitFor(`choose a profile`)
+	s.send("Enter") // production
+	c.outputs = append(c.outputs, s.waitFor(`dcrctl \[production\]`))
+	c.outputs = append(c.outputs, s.waitFor(list[0].ClientID))
 	s.send("q")
 }
