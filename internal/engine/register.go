@@ -165,11 +165,12 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		// A clean record: an earlier client's keys are not this one's.
 		fresh := r.active.rec
 		fresh.PublishedAt, fresh.SupersededAt = nil, nil
-		r.st.Keys, r.st.JWKSSeenAt = []state.Key{fresh}, nil
+		r.st.Keys = []state.Key{fresh}
 		r.markPublished([]string{r.active.rec.KID})
-		// The IdP's answer verifies what it registered (see fresh.go).
+		// The IdP's answer verifies what it registered (see fresh.go), and
+		// is the JWKS as last seen.
 		now := r.now.Truncate(time.Second)
-		r.st.VerifiedAt, r.st.VerifiedConfig = &now, r.verificationDigest()
+		r.st.VerifiedAt, r.st.VerifiedConfig, r.st.JWKSSeenAt = &now, r.verificationDigest(), &now
 		return r.saveAnswer()
 	})
 	var refused *idp.Error

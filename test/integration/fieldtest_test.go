@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/secret"
 	"github.com/dcrctl/dcrctl/internal/testenv"
 )
 
@@ -113,6 +115,11 @@ func TestSignalEndsRetriesAtOnce(t *testing.T) {
 			}
 			if after := len(idp.Requests(t)); after > seen+1 {
 				t.Errorf("%d requests after the signal", after-seen)
+			}
+			// At an IdP that keeps the RAT on reads nothing critical is in
+			// flight: the signal's message does not claim one is (§13).
+			if preset == "oidc-provider" && strings.Contains(res.Stderr, "finishing the request in flight") {
+				t.Errorf("the message claims a request in flight:\n%s", res.Stderr)
 			}
 		})
 	}
@@ -269,5 +276,35 @@ func TestEveryMissingSettingIsNamedAtOnce(t *testing.T) {
 		if !strings.Contains(res.Stdout, name) {
 			t.Errorf("doctor does not name %s:\n%s", name, res.Stdout)
 		}
+	}
+}
+
+// At an IdP that rotates the RAT on every read: unchanged bootstraps add no
+// audit line (a RAT rotated by a read is no change of the client), the
+// status's fingerprint is the RAT as saved after its own read, and the
+// state says when the JWKS was last seen (§13).
+func TestReadsThatRotateTheRATAreNoChange(t *testing.T) {
+	idp := testenv.StartEmulation(t, "curity")
+	c := newClient(t, idp.URL)
+	c.env["DCRCTL_IDP_PRESET"] = "curity"
+	c.mustRun(0, "bootstrap")
+	auditPath := c.statePath() + ".audit.jsonl"
+	before, _ := os.ReadFile(auditPath)
+	for range 5 {
+		c.mustRun(0, "bootstrap")
+	}
+	if after, _ := os.ReadFile(auditPath); string(after) != string(before) {
+		t.Errorf("unchanged bootstraps added audit lines:\n%s", strings.TrimPrefix(string(after), string(before)))
+	}
+	if st := c.state(); st.JWKSSeenAt == nil {
+		t.Error("jwks_seen_at not written after reads of the JWKS")
+	}
+	var status struct {
+		RAT struct{ Fingerprint string } `json:"registration_access_token"`
+	}
+	out := c.mustRun(0, "status", "-o", "json").Stdout
+	json.Unmarshal([]byte(out), &status)
+	if want := secret.Fingerprint(c.state().RegistrationAccessToken); status.RAT.Fingerprint != want {
+		t.Errorf("status shows RAT %s, the state holds %s (rotated by status's own read)", status.RAT.Fingerprint, want)
 	}
 }
