@@ -75,6 +75,10 @@ func StartIdP(t testing.TB, port int) *IdP { return startIdP(t, port, "") }
 // client_id and no RAT; requested client_ids are ignored.
 func StartRegisterOnlyIdP(t testing.TB) *IdP { return startIdP(t, 0, "", "IDP_MANAGEMENT=off") }
 
+// StartCIMDIdP starts the test IdP with oidc-provider's Client ID Metadata
+// Document support switched on (advertised in its discovery document).
+func StartCIMDIdP(t testing.TB) *IdP { return startIdP(t, 0, "", "IDP_CIMD=on") }
+
 // StartEmulation starts the test IdP switched into an emulation of a product
 // that cannot run here (IDP_EMULATE in test/idp/server.mjs): keycloak,
 // gravitee or curity.

@@ -31,6 +31,10 @@ const emulate = process.env.IDP_EMULATE ?? '';
 // requested client_id is ignored (oidc-provider's own documented
 // features.registrationManagement switch).
 const management = process.env.IDP_MANAGEMENT !== 'off';
+// IDP_CIMD=on: oidc-provider's own Client ID Metadata Document support
+// (features.clientIdMetadataDocument, draft-02), advertised in discovery as
+// client_id_metadata_document_supported.
+const cimd = process.env.IDP_CIMD === 'on';
 const delays = {}; // method -> ms, set by /admin/delay
 const failures = {}; // method -> HTTP status, set by /admin/fail
 
@@ -73,6 +77,7 @@ function startProvider(issuer) {
           || crypto.randomUUID(),
       },
       registrationManagement: { enabled: management, rotateRegistrationAccessToken: true },
+      clientIdMetadataDocument: { enabled: cimd, ack: 'draft-02' },
     },
     extraClientMetadata: { properties: ['client_profile'] },
     cookies: { keys: ['dcrctl-test-idp-cookie-key'] },
