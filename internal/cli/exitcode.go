@@ -75,7 +75,7 @@ func ExitCode(err error) int {
 		return ExitNoPerm
 	case errors.As(err, &unreachable):
 		return ExitUnavailable
-	case errors.As(err, &badResponse), errors.As(err, &corrupt), errors.As(err, &pemErr), errors.As(err, &mismatch):
+	case errors.As(err, &badResponse), errors.As(err, &corrupt), errors.As(err, &pemErr), errors.As(err, &mismatch), errors.As(err, new(lintFailedError)):
 		return ExitDataErr
 	}
 	return ExitError
