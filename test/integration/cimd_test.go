@@ -36,9 +36,15 @@ func TestCIMDLintFetchesAsAnASDoes(t *testing.T) {
 		case "/moved.json":
 			http.Redirect(w, r, "/client.json", http.StatusFound)
 		case "/big.json":
-			w.Write(document(func(d map[string]any) { d["client_id"] = srv.URL + "/big.json"; d["client_name"] = strings.Repeat("x", 6000) }))
+			w.Write(document(func(d map[string]any) {
+				d["client_id"] = srv.URL + "/big.json"
+				d["client_name"] = strings.Repeat("x", 6000)
+			}))
 		case "/secret.json":
-			w.Write(document(func(d map[string]any) { d["client_id"] = srv.URL + "/secret.json"; d["token_endpoint_auth_method"] = "client_secret_basic" }))
+			w.Write(document(func(d map[string]any) {
+				d["client_id"] = srv.URL + "/secret.json"
+				d["token_endpoint_auth_method"] = "client_secret_basic"
+			}))
 		default:
 			http.NotFound(w, r)
 		}
