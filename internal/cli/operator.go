@@ -179,7 +179,7 @@ func (a *App) jwksCmd() *cobra.Command {
 				fmt.Fprintln(a.Stderr, "dcrctl: this IdP offers no RFC 7592 management; these are the public keys dcrctl holds and registered")
 				return writeJSON(a.Stdout, set)
 			}
-			if st.RAT.Health != engine.RATValid {
+			if st.RAT.Health != engine.RATValid && st.RAT.Health != engine.RATDocument {
 				return fmt.Errorf("cannot read the client from the IdP: RAT %s: %s", st.RAT.Health, st.RAT.Error)
 			}
 			jwks, ok := st.Metadata["jwks"]

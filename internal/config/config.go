@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/dcrctl/dcrctl/internal/atomicfile"
+	"github.com/dcrctl/dcrctl/internal/cimd"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/secret"
 )
@@ -65,6 +66,9 @@ var Settings = []Setting{
 	{Key: "retry_deadline", Env: []string{"DCRCTL_RETRY_DEADLINE"}, Default: "60s", Help: "how long to retry an unreachable IdP"},
 	{Key: "activate_after", Env: []string{"DCRCTL_ACTIVATE_AFTER"}, Default: "0s", Help: "delay between publishing a new key and signing with it"},
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
+	{Key: "client_id_url", Env: []string{"DCRCTL_CLIENT_ID_URL"}, Help: "a Client ID Metadata Document client: this https URL is the client_id; nothing is registered, the document is written to DCRCTL_CLIENT_DOC_FILE"},
+	{Key: "client_doc_file", Env: []string{"DCRCTL_CLIENT_DOC_FILE"}, Help: "where the Client ID Metadata Document is written (atomically), for the application or a static host to serve at DCRCTL_CLIENT_ID_URL"},
+	{Key: "doc_cache", Env: []string{"DCRCTL_DOC_CACHE"}, Default: "5m", Help: "a metadata document client: the longest an AS may cache the document; a new key signs only this long (or DCRCTL_ACTIVATE_AFTER, if longer) after it was published"},
 	{Key: "verify", Env: []string{"DCRCTL_VERIFY"}, Help: "token: where the registration cannot be read (no RFC 7592), bootstrap proves the key with a private_key_jwt client-credentials token request (RFC 7523); empty: no request"},
 	{Key: "fresh_for", Env: []string{"DCRCTL_FRESH_FOR"}, Help: "bootstrap skips the read at the IdP when the registration was verified there (by any replica) this recently and nothing is due; 0 always reads (default: 0 for the file store, 5m for the kubernetes store)"},
 	{Key: "check_interval", Env: []string{"DCRCTL_CHECK_INTERVAL"}, Default: "6h", Help: "dcrctl run: maintenance every this long (±10% jitter)"},
@@ -98,10 +102,15 @@ type Config struct {
 	RegistrationEndpoint string
 	IAT                  string
 	ClientID             string
-	ClientProfile        string
-	ClientName           string
-	RedirectURIs         []string
-	GrantTypes           []string
+	// ClientIDURL is a Client ID Metadata Document client's client_id;
+	// ClientDocFile is where its document is written.
+	ClientIDURL, ClientDocFile string
+	// DocCache is how long an AS may keep the document cached.
+	DocCache      time.Duration
+	ClientProfile string
+	ClientName    string
+	RedirectURIs  []string
+	GrantTypes    []string
 
 	SigningKeyPath string
 	KID            string
@@ -384,6 +393,9 @@ func Load(v *viper.Viper) (*Config, error) {
 		RegistrationEndpoint: r.url("registration_endpoint", false),
 		IAT:                  r.secret("iat"),
 		ClientID:             r.str("client_id"),
+		ClientIDURL:          r.str("client_id_url"),
+		ClientDocFile:        r.str("client_doc_file"),
+		DocCache:             r.duration("doc_cache"),
 		ClientProfile:        r.str("client_profile"),
 		ClientName:           r.str("client_name"),
 		RedirectURIs:         SplitList(r.str("redirect_uris")),
@@ -471,6 +483,10 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "is required for Keycloak recovery when IDP_BASE_URL is not a realm URL (…/realms/NAME): set it to https://HOST/admin/realms/NAME"}
 	case c.IATTokenURL != "" && c.IATClientID == "":
 		return nil, &Error{Name: nameOf("iat_client_id"), Problem: "is required with DCRCTL_IAT_TOKEN_URL"}
+	case c.ClientIDURL != "" && c.ClientDocFile == "":
+		return nil, &Error{Name: nameOf("client_doc_file"), Problem: "is required with DCRCTL_CLIENT_ID_URL: the document must be written where it is served from"}
+	case c.ClientIDURL != "" && len(cimd.CheckURL(c.ClientIDURL)) > 0:
+		return nil, &Error{Name: nameOf("client_id_url"), Problem: cimd.CheckURL(c.ClientIDURL)[0].Why}
 	case c.CAFile != "":
 		if _, err := os.Stat(c.CAFile); err != nil {
 			return nil, &Error{Name: nameOf("ca_file"), Problem: err.Error()}
@@ -490,7 +506,7 @@ func (c *Config) RequireLocal() error {
 	if c.SigningKeyPath == "" {
 		missing = append(missing, need{nameOf("signing_key"), "PEM path of the signing key"})
 	}
-	if c.IdPBaseURL == "" && c.RegistrationEndpoint == "" {
+	if c.IdPBaseURL == "" && c.RegistrationEndpoint == "" && c.ClientIDURL == "" {
 		missing = append(missing, need{nameOf("idp_base_url"), "unless DCRCTL_REGISTRATION_ENDPOINT is set"})
 	}
 	switch len(missing) {

@@ -231,6 +231,10 @@ func (e *Engine) checkRAT(ctx context.Context, st *state.State, endpoint string)
 	case st == nil:
 		c.Found, c.Fix = "not checked: the state file could not be read", "see the state file's check above"
 		return c
+	case st.Management == state.ManagementDocument:
+		c.Skipped, c.OK = true, true
+		c.Found = "none needed: client " + st.ClientID + " is described by its metadata document (dcrctl cimd lint " + st.ClientID + " checks it as an AS would)"
+		return c
 	case st.Unmanaged():
 		c.Skipped, c.OK = true, true
 		c.Found = "none: client " + st.ClientID + " was registered without RFC 7592 management (the IdP gave no registration access token); nothing to read, keys cannot be updated in place"

@@ -75,6 +75,8 @@ func (o Options) acts() bool { return o.Rotate || o.Retire != "" || o.RenewRAT }
 func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 	return e.withRun(ctx, opts, func(ctx context.Context, r *run) error {
 		switch {
+		case r.cfg.ClientIDURL != "":
+			return r.maintainDocument()
 		case opts.Force:
 			return r.replace(ctx)
 		case r.cfg.ForceReplace && !opts.acts():

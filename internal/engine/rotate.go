@@ -433,8 +433,8 @@ func (r *run) promoteIfReady(reg *idp.Registration) error {
 		}
 	}
 	if p.rec.PublishedAt != nil {
-		if wait := r.cfg.ActivateAfter - r.now.Sub(*p.rec.PublishedAt); wait > 0 {
-			r.report.step("key %q is published; it becomes the signing key in %s (DCRCTL_ACTIVATE_AFTER)", p.rec.KID, wait.Round(time.Second))
+		if wait := r.activateAfter() - r.now.Sub(*p.rec.PublishedAt); wait > 0 {
+			r.report.step("key %q is published; it becomes the signing key in %s (%s)", p.rec.KID, wait.Round(time.Second), r.activateSetting())
 			return nil
 		}
 	}

@@ -86,7 +86,7 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 	warnIfReadable(e.Log, cfg.StatePath, "BFF_CLIENT_CRED_PATH")
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
 	switch {
-	case opts.acts() && !st.Registered():
+	case opts.acts() && !st.Registered() && cfg.ClientIDURL == "":
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
 	case opts.acts() && st.Unmanaged():
 		return nil, &UnmanagedError{ClientID: st.ClientID}
@@ -98,7 +98,7 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 		}
 	}
 	// Registration with no way to get an IAT fails here, before any request.
-	if !opts.readOnly && (!st.Registered() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
+	if !opts.readOnly && cfg.ClientIDURL == "" && (!st.Registered() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
 		reason := "no cached credentials"
 		if st.Registered() {
 			reason = "forced re-registration"

@@ -27,6 +27,8 @@ const (
 	// RATNone: the IdP registered the client without RFC 7592 management
 	// (RFC 7591 §3.2.1: no RAT); a healthy registration, nothing to read.
 	RATNone = "none (no RFC 7592 management)"
+	// RATDocument: a Client ID Metadata Document client has no RAT.
+	RATDocument = "none (client ID metadata document)"
 )
 
 // RATHealth is what the IdP made of the cached registration access token.
@@ -119,6 +121,10 @@ func (r *run) status(ctx context.Context) *Status {
 	}
 	var reg *idp.Registration
 	switch {
+	case r.st.Management == state.ManagementDocument:
+		st.RAT.Health = RATDocument
+		st.RAT.Next = "nothing to register: authorization servers fetch the document at the client_id URL (dcrctl cimd lint " + r.st.ClientID + " checks it as they do)"
+		reg, _ = r.documentAsRegistration() // the document as written: what an AS fetches
 	case r.st.Unmanaged():
 		st.Management = state.ManagementNone
 		st.RAT.Health = RATNone

@@ -158,6 +158,9 @@ const (
 	ManagementRFC7592  = "rfc7592"
 	ManagementNone     = "none"
 	ManagementAdminAPI = "admin-api"
+	// ManagementDocument: a Client ID Metadata Document client; the
+	// client_id is the document's URL and the document is dcrctl's to write.
+	ManagementDocument = "metadata-document"
 )
 
 // AbandonedClient is a client dcrctl created and replaced but could not
@@ -182,7 +185,9 @@ func (s *State) HasCredentials() bool {
 // Unmanaged reports whether the client cannot be managed with RFC 7592:
 // registered at an IdP that gave no RAT (RFC 7591 alone), or a RAT that
 // was never saved.
-func (s *State) Unmanaged() bool { return s.ClientID != "" && s.RegistrationAccessToken == "" }
+func (s *State) Unmanaged() bool {
+	return s.ClientID != "" && s.RegistrationAccessToken == "" && s.Management != ManagementDocument
+}
 
 // Key returns the record for kid, or nil.
 func (s *State) Key(kid string) *Key {

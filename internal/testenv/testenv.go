@@ -76,8 +76,12 @@ func StartIdP(t testing.TB, port int) *IdP { return startIdP(t, port, "") }
 func StartRegisterOnlyIdP(t testing.TB) *IdP { return startIdP(t, 0, "", "IDP_MANAGEMENT=off") }
 
 // StartCIMDIdP starts the test IdP with oidc-provider's Client ID Metadata
-// Document support switched on (advertised in its discovery document).
-func StartCIMDIdP(t testing.TB) *IdP { return startIdP(t, 0, "", "IDP_CIMD=on") }
+// Document support switched on (advertised in its discovery document). It
+// trusts the CA of caFile ("" for none) to fetch documents over https from
+// 127.0.0.1 (a marked test-only fetch, see server.mjs).
+func StartCIMDIdP(t testing.TB, caFile string) *IdP {
+	return startIdP(t, 0, "", "IDP_CIMD=on", "NODE_EXTRA_CA_CERTS="+caFile)
+}
 
 // StartEmulation starts the test IdP switched into an emulation of a product
 // that cannot run here (IDP_EMULATE in test/idp/server.mjs): keycloak,

@@ -74,7 +74,7 @@ func (m Model) header() string {
 	switch st.RAT.Health {
 	case engine.RATValid:
 		rat = s.OK.Render(rat)
-	case engine.RATNone:
+	case engine.RATNone, engine.RATDocument:
 		rat = s.Dim.Render(rat)
 	case engine.RATNotCached:
 		rat = s.Warn.Render(rat)

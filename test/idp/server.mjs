@@ -56,6 +56,12 @@ let requestLog = [];
 
 function startProvider(issuer) {
   const provider = new Provider(issuer, {
+    // TEST-ONLY glue: oidc-provider refuses to fetch a client metadata
+    // document from a special-use address (its SSRF guard, fetch_request.js),
+    // and the documents of the tests are served on 127.0.0.1. With IDP_CIMD
+    // on, fetch without that dispatcher; TLS is still verified (the test's CA
+    // comes in through NODE_EXTRA_CA_CERTS). Never a production setting.
+    ...(cimd ? { fetch: (url, options) => { const { dispatcher, ...rest } = options; return fetch(url, rest); } } : {}),
     clients: [{
       client_id: iatClientID,
       client_secret: iatClientSecret,
@@ -77,7 +83,8 @@ function startProvider(issuer) {
           || crypto.randomUUID(),
       },
       registrationManagement: { enabled: management, rotateRegistrationAccessToken: true },
-      clientIdMetadataDocument: { enabled: cimd, ack: 'draft-02' },
+      // A short cache (30 s minimum by default) keeps the rotation test brief.
+      clientIdMetadataDocument: { enabled: cimd, ack: 'draft-02', cacheDuration: { min: 1, max: 2 } },
     },
     extraClientMetadata: { properties: ['client_profile'] },
     cookies: { keys: ['dcrctl-test-idp-cookie-key'] },

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcrctl/dcrctl/internal/testenv"
 )
@@ -77,5 +78,76 @@ func TestCIMDLintFetchesAsAnASDoes(t *testing.T) {
 	res := testenv.Run(t, runTimeout, nil, "cimd", "lint", file, "--client-id", srv.URL+"/other.json", "-o", "json")
 	if res.Code != 65 || !strings.Contains(res.Stdout, `"member": "client_id"`) {
 		t.Errorf("a file served at another URL: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+}
+
+// A Client ID Metadata Document client end to end (issue 20 §1, §2), at the
+// real oidc-provider with its CIMD feature: dcrctl writes the document, the
+// test serves it over https on loopback as a static host would, and the AS
+// fetches it. A private_key_jwt token with the URL as client_id works after
+// set-up, and through a rotation none fails: the old key until the new one
+// was published for DCRCTL_DOC_CACHE, then the new one (the old one still
+// published).
+func TestDocumentClientAtARealAS(t *testing.T) {
+	dir := t.TempDir()
+	docFile := filepath.Join(dir, "client.json")
+	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/client.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "max-age=1")
+		http.ServeFile(w, r, docFile)
+	}))
+	t.Cleanup(host.Close)
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600)
+	idp := testenv.StartCIMDIdP(t, ca)
+	srv := &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+	url := host.URL + "/oauth/client.json"
+
+	c := newClient(t, idp.URL)
+	for _, k := range []string{"DCR_IAT", "DCRCTL_ADMIN_RAT_URL"} {
+		delete(c.env, k)
+	}
+	c.env["DCRCTL_CLIENT_ID_URL"] = url
+	c.env["DCRCTL_CLIENT_DOC_FILE"] = docFile
+	c.env["DCRCTL_DOC_CACHE"] = "3s" // over the AS's cache (max 2 s here)
+	c.env["DCRCTL_CA_FILE"] = ca     // lint fetches the document over https
+	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
+	idp.ResetRequests(t)
+	c.mustRun(0, "bootstrap")
+	if reqs := idp.Requests(t); len(reqs) != 0 {
+		t.Errorf("a document client sent the IdP %v", methods(reqs))
+	}
+	if res := c.mustRun(0, "cimd", "lint", url, "--log-level", "error"); !strings.Contains(res.Stdout, "ok:") {
+		t.Errorf("lint of the served document:\n%s", res.Stdout)
+	}
+	old := c.activeKey()
+	if got := tokenStatus(t, srv, url, old.signer, old.kid, old.alg); got != http.StatusOK {
+		t.Fatalf("token with the document's key: HTTP %d", got)
+	}
+
+	c.age(31)
+	c.mustRun(0, "bootstrap") // publishes the next key; the old one signs on
+	if c.activeKey().kid != old.kid {
+		t.Fatal("the new key signs before the AS's cache can hold it")
+	}
+	if got := tokenStatus(t, srv, url, old.signer, old.kid, old.alg); got != http.StatusOK {
+		t.Errorf("token with the old key while the next is published: HTTP %d", got)
+	}
+	testenv.Eventually(t, 60*time.Second, "the next key to sign after DCRCTL_DOC_CACHE", func() bool {
+		c.mustRun(0, "bootstrap")
+		return c.activeKey().kid != old.kid
+	})
+	now := c.activeKey()
+	for _, k := range []signingKey{now, old} {
+		if got := tokenStatus(t, srv, url, k.signer, k.kid, k.alg); got != http.StatusOK {
+			t.Errorf("token with key %q after the switch: HTTP %d", k.kid, got)
+		}
+	}
+	if res := c.mustRun(0, "status", "-o", "json"); !strings.Contains(res.Stdout, `"management": "metadata-document"`) {
+		t.Errorf("status:\n%s", res.Stdout)
 	}
 }

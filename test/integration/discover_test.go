@@ -39,7 +39,7 @@ func protectedResource(t *testing.T, hint bool, issuers ...string) string {
 // oidc-provider with its CIMD feature on), RFC 7591 registration otherwise
 // (issue 20 §4).
 func TestDiscoverChoosesCIMDOrRegistration(t *testing.T) {
-	withCIMD, without := testenv.StartCIMDIdP(t), testenv.StartIdP(t, 0)
+	withCIMD, without := testenv.StartCIMDIdP(t, ""), testenv.StartIdP(t, 0)
 	for _, hint := range []bool{true, false} {
 		resource := protectedResource(t, hint, withCIMD.URL, without.URL)
 		res := testenv.Run(t, runTimeout, nil, "discover", resource, "-o", "json")

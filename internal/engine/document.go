@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
+	"github.com/dcrctl/dcrctl/internal/cimd"
+	"github.com/dcrctl/dcrctl/internal/faults"
+	"github.com/dcrctl/dcrctl/internal/idp"
+	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// A Client ID Metadata Document client (DCRCTL_CLIENT_ID_URL): the
+// client_id is an https URL and the authorization server fetches the
+// client's metadata, its public keys included, from it. Nothing is
+// registered and there is no RAT; the document is dcrctl's to write
+// (DCRCTL_CLIENT_DOC_FILE, served by the application or a static host). The
+// keys follow the same policy as a registered client's, with one change of
+// timing: an AS may cache the document (DCRCTL_DOC_CACHE), so a new key is
+// published first and signs only once every cached copy can hold it.
+
+// DocumentError: the document dcrctl would write has a problem an AS would
+// refuse it for (a configuration that cannot be described). Exit 65.
+type DocumentError struct {
+	File     string
+	Problems []cimd.Problem
+}
+
+func (e *DocumentError) Error() string {
+	return fmt.Sprintf("the client metadata document for %s would be refused by an authorization server: %v; nothing was written", e.File, e.Problems)
+}
+
+// activateAfter is how long a published key waits before it signs: for a
+// document client, at least as long as an AS may cache the document.
+func (r *run) activateAfter() time.Duration {
+	if r.st.Management == state.ManagementDocument {
+		return max(r.cfg.ActivateAfter, r.cfg.DocCache)
+	}
+	return r.cfg.ActivateAfter
+}
+
+// activateSetting names what sets that wait, for the plan.
+func (r *run) activateSetting() string {
+	if r.st.Management == state.ManagementDocument {
+		return "DCRCTL_DOC_CACHE, DCRCTL_ACTIVATE_AFTER"
+	}
+	return "DCRCTL_ACTIVATE_AFTER"
+}
+
+// publishedDocumentJWKS is the JWKS of the document as written last: what
+// an AS may hold (with the public keys of superseded keys, whose private
+// halves are gone).
+func (r *run) publishedDocumentJWKS() (jwk.Set, error) {
+	data, err := os.ReadFile(r.cfg.ClientDocFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return jwk.NewSet(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("client metadata document %s (DCRCTL_CLIENT_DOC_FILE): %w", r.cfg.ClientDocFile, err)
+	}
+	var doc struct {
+		JWKS json.RawMessage `json:"jwks"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || len(doc.JWKS) == 0 {
+		r.e.Log.Warn("the client metadata document on disk is not one dcrctl wrote; it is written anew", "file", r.cfg.ClientDocFile)
+		return jwk.NewSet(), nil
+	}
+	return keys.ParseJWKS(doc.JWKS)
+}
+
+// maintainDocument is bootstrap (and keys rotate, keys retire) for a
+// document client: describe the client, rotate and retire by the policy,
+// write the document when it changed, promote the next key once every AS
+// cache can hold it.
+func (r *run) maintainDocument() error {
+	url, file := r.cfg.ClientIDURL, r.cfg.ClientDocFile
+	if r.opts.Force || r.opts.RenewRAT {
+		return &RefusedError{Problem: "a Client ID Metadata Document client has nothing to register again and no registration access token"}
+	}
+	published, err := r.publishedDocumentJWKS()
+	if err != nil {
+		return err
+	}
+	if r.st.ClientID != url || r.st.Management != state.ManagementDocument {
+		if r.st.ClientID != "" && r.st.ClientID != url {
+			// Compared as strings by every AS: a new URL is a new client.
+			r.e.Log.Warn("DCRCTL_CLIENT_ID_URL differs from the client this state held: to every authorization server this is a new client", "was", r.st.ClientID, "now", url)
+		}
+		r.st.ClientID, r.st.Management = url, state.ManagementDocument
+		r.st.RegistrationAccessToken, r.st.RegistrationClientURI = "", ""
+		r.report.Outcome = "described"
+		r.report.step("describe client %s by its metadata document in %s (nothing is registered)", url, file)
+		if err := r.save(); err != nil {
+			return err
+		}
+	}
+	if err := r.prune(published); err != nil {
+		return err
+	}
+	policy := r.policy()
+	if r.opts.Retire != "" {
+		if err := r.checkRetire(published); err != nil {
+			return err
+		}
+		policy.Retire = []string{r.opts.Retire}
+	}
+	if policy.RotationDue(r.active.info(), r.pending != nil, r.now) || (r.opts.Rotate && r.pending == nil) {
+		if err := r.generatePending(published); err != nil {
+			return err
+		}
+	}
+	var pendingInfo *keys.Info
+	if r.pending != nil {
+		info := r.pending.info()
+		pendingInfo = &info
+	}
+	plan := policy.PlanJWKS(r.publishedInfo(published), r.active.info(), pendingInfo, r.now)
+	if plan.Changes() {
+		r.report.JWKS = &plan
+		r.markUpdated()
+	}
+	set := published
+	if !r.opts.DryRun {
+		if set, err = r.buildJWKS(published, plan.After); err != nil {
+			return err
+		}
+		if err := r.writeDocument(set); err != nil {
+			return err
+		}
+		if plan.Changes() {
+			for _, kid := range plan.Add {
+				r.report.step("publish key %q in the document", kid)
+			}
+			for _, d := range plan.Drop {
+				r.report.step("drop key %q from the document (%s)", d.KID, d.Reason)
+			}
+			r.markPublished(plan.Add)
+			r.forget(plan.Drop)
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+	}
+	return r.promoteIfReady(&idp.Registration{JWKS: set})
+}
+
+// writeDocument writes the document (0644: it is public by nature) when
+// it differs from the file, after checking it as an AS would.
+func (r *run) writeDocument(set jwk.Set) error {
+	doc := map[string]any(r.intendedMetadata())
+	doc["client_id"] = r.cfg.ClientIDURL
+	doc["jwks"] = set
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if problems := cimd.Lint(data, r.cfg.ClientIDURL); len(problems) > 0 {
+		return &DocumentError{File: r.cfg.ClientDocFile, Problems: problems}
+	}
+	if have, err := os.ReadFile(r.cfg.ClientDocFile); err == nil && bytes.Equal(have, data) {
+		return nil
+	}
+	if err := atomicfile.Write(r.cfg.ClientDocFile, data, 0o644); err != nil {
+		return fmt.Errorf("client metadata document %s (DCRCTL_CLIENT_DOC_FILE): %w", r.cfg.ClientDocFile, err)
+	}
+	faults.Point("document-written")
+	return nil
+}
+
+// documentAsRegistration is the document on disk as a registration would
+// read: its metadata and its JWKS (nil when none was written yet).
+func (r *run) documentAsRegistration() (*idp.Registration, error) {
+	data, err := os.ReadFile(r.cfg.ClientDocFile)
+	if err != nil {
+		return nil, err
+	}
+	var md idp.Metadata
+	if err := json.Unmarshal(data, &md); err != nil {
+		return nil, err
+	}
+	set, err := r.publishedDocumentJWKS()
+	if err != nil {
+		return nil, err
+	}
+	return &idp.Registration{ClientID: r.cfg.ClientIDURL, Metadata: md, JWKS: set}, nil
+}
