@@ -27,6 +27,9 @@ func (e *Engine) MetricsSnapshot(runErr error) metrics.Snapshot {
 		s.RATHealthy = &healthy
 	}
 	if st, err := state.Load(e.Cfg.StatePath); err == nil {
+		if st.ClientID != "" && st.RegistrationAccessToken == "" {
+			s.RATHealthy = nil // a client without a RAT (RFC 7591 alone, a metadata document): no such series
+		}
 		for _, k := range st.Keys {
 			kind := "published"
 			switch k.KID {

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,10 +27,15 @@ func TestRegisterOnlyIdPNeverOrphansAClient(t *testing.T) {
 	}
 	assertTokenWorks(t, srv, c, c.activeKey())
 
-	// 20 restarts of the container: no request at all, one client.
+	// 20 restarts of the container: no request at all, one client. The
+	// metrics have no RAT-health series for a client without a RAT.
 	srv.ResetRequests(t)
+	c.env["DCRCTL_METRICS_FILE"] = filepath.Join(c.dir, "dcrctl.prom")
 	for range 20 {
 		c.mustRun(0, "bootstrap")
+	}
+	if prom, err := os.ReadFile(c.env["DCRCTL_METRICS_FILE"]); err != nil || strings.Contains(string(prom), "bff_dcr_rat_healthy") || !strings.Contains(string(prom), "bff_dcr_key_age_seconds") {
+		t.Errorf("metrics file (%v):\n%s", err, prom)
 	}
 	if reqs := srv.Requests(t); len(reqs) != 0 {
 		t.Errorf("20 restarts sent %d requests: %v", len(reqs), methods(reqs))
