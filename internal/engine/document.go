@@ -13,6 +13,7 @@ import (
 
 	"github.com/dcrctl/dcrctl/internal/atomicfile"
 	"github.com/dcrctl/dcrctl/internal/cimd"
+	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/keys"
@@ -85,6 +86,11 @@ func (r *run) maintainDocument() error {
 	url, file := r.cfg.ClientIDURL, r.cfg.ClientDocFile
 	if r.opts.Force || r.opts.RenewRAT {
 		return &RefusedError{Problem: "a Client ID Metadata Document client has nothing to register again and no registration access token"}
+	}
+	if r.st.Management != state.ManagementDocument && r.st.ClientID != "" {
+		// Never drop a registered client (and its RAT) for a document:
+		// moving a registration to a document is a migration of its own.
+		return &config.Error{Name: "DCRCTL_CLIENT_ID_URL", Problem: fmt.Sprintf("the state (%s) holds registered client %s; dcrctl does not move a registration to a metadata document by itself (its RAT would be dropped): unset DCRCTL_CLIENT_ID_URL, or give the document client a state file of its own", r.e.store().Where(), r.st.ClientID)}
 	}
 	published, err := r.publishedDocumentJWKS()
 	if err != nil {

@@ -412,3 +412,25 @@ func TestDocumentClientRotatesByCacheLifetime(t *testing.T) {
 		t.Errorf("after the cache lifetime: active %s, next %q, document keys %v: want the new key signing, k1 still published", st.ActiveKID, st.PendingKID, kids)
 	}
 }
+
+// A state that holds a registered client is never turned into a document
+// client by setting DCRCTL_CLIENT_ID_URL: its RAT would be dropped.
+func TestDocumentClientNeverDropsARegistration(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), nil)
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := mem.Bytes()
+	doc := testEngine(t, f, mem.Handle(), map[string]string{"client_id_url": "https://bff.example.test/c.json",
+		"client_doc_file": filepath.Join(t.TempDir(), "c.json"), "state_file": e.Cfg.StatePath, "signing_key": e.Cfg.SigningKeyPath})
+	_, err := doc.Bootstrap(context.Background(), Options{})
+	var cfgErr *config.Error
+	if !errors.As(err, &cfgErr) || cfgErr.Name != "DCRCTL_CLIENT_ID_URL" {
+		t.Fatalf("%v, want a configuration error naming DCRCTL_CLIENT_ID_URL", err)
+	}
+	if !bytes.Equal(mem.Bytes(), before) {
+		t.Error("the state changed")
+	}
+}
