@@ -57,6 +57,11 @@ func (e *Engine) Doctor(ctx context.Context) []Check {
 	add(e.checkTLS(discErr))
 	add(checkClock(date, e.Now()))
 	add(e.checkRAT(ctx, st, endpoint))
+	if cfg.ClientIDURL != "" {
+		for _, c := range e.checkDocument(ctx, st) {
+			add(c)
+		}
+	}
 	if st != nil && len(st.AbandonedClients) > 0 {
 		var ids []string
 		for _, ab := range st.AbandonedClients {

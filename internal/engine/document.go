@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/keys"
+	"github.com/dcrctl/dcrctl/internal/secret"
 	"github.com/dcrctl/dcrctl/internal/state"
 )
 
@@ -199,4 +201,64 @@ func (r *run) documentAsRegistration() (*idp.Registration, error) {
 		return nil, err
 	}
 	return &idp.Registration{ClientID: r.cfg.ClientIDURL, Metadata: md, JWKS: set}, nil
+}
+
+// checkDocument is doctor for a document client: the document fetched the
+// way an authorization server fetches it and checked as it checks it, the
+// signing key in it, and a private_key_jwt token at the IdP of
+// IDP_BASE_URL with the URL as client_id (the proof an AS accepts it).
+func (e *Engine) checkDocument(ctx context.Context, st *state.State) []Check {
+	url := e.Cfg.ClientIDURL
+	doc := Check{Name: "client metadata document"}
+	data, err := cimd.Fetch(ctx, e.IdP.HTTP, url)
+	if err != nil {
+		doc.Found, doc.Fix = err.Error(), "serve DCRCTL_CLIENT_DOC_FILE at "+url+" itself: 200, no redirect, over TLS an AS trusts"
+		return []Check{doc}
+	}
+	if problems := cimd.Lint(data, url); len(problems) > 0 {
+		doc.Found, doc.Fix = fmt.Sprintf("%d problem(s): %v", len(problems), problems), "run dcrctl bootstrap to write the document anew, and serve that file"
+		return []Check{doc}
+	}
+	var served struct {
+		JWKS json.RawMessage `json:"jwks"`
+	}
+	json.Unmarshal(data, &served)
+	set, err := keys.ParseJWKS(served.JWKS)
+	doc.OK, doc.Found = err == nil, fmt.Sprintf("served at %s: %d bytes, an AS would accept it", url, len(data))
+	if err != nil {
+		doc.Found, doc.Fix = "jwks: "+err.Error(), "run dcrctl bootstrap to write the document anew"
+		return []Check{doc}
+	}
+	key := Check{Name: "signing key in the served document"}
+	signer, err := keys.LoadPEM(e.Cfg.SigningKeyPath)
+	switch {
+	case err != nil || st == nil:
+		key.Skipped, key.OK, key.Found = true, true, "no signing key yet"
+		return []Check{doc, key}
+	case keys.Find(set, st.ActiveKID) == nil:
+		key.Found = fmt.Sprintf("kid %q is not in the document served (it holds %s): an AS cannot verify the assertions", st.ActiveKID, kidList(keys.KIDs(set)))
+		key.Fix = "serve the file dcrctl writes (DCRCTL_CLIENT_DOC_FILE); a static host or CDN may hold an old copy"
+		return []Check{doc, key}
+	}
+	key.OK, key.Found = true, fmt.Sprintf("kid %q is published", st.ActiveKID)
+	proof := Check{Name: "token with the document client"}
+	if e.Cfg.IdPBaseURL == "" {
+		proof.Skipped, proof.OK, proof.Found = true, true, "no IDP_BASE_URL to ask"
+		return []Check{doc, key, proof}
+	}
+	endpoint, err := e.IdP.TokenEndpoint(ctx, e.Cfg.IdPBaseURL)
+	if err == nil {
+		rec := st.Key(st.ActiveKID)
+		alg := ""
+		if rec != nil {
+			alg = rec.Alg
+		}
+		err = e.IdP.ProveKey(ctx, endpoint, url, signer, st.ActiveKID, alg)
+	}
+	if err != nil {
+		proof.Found, proof.Fix = err.Error(), "the AS must be able to fetch the document (TLS, no special-use address) and allow the client_credentials grant (DCRCTL_GRANT_TYPES)"
+		return []Check{doc, key, proof}
+	}
+	proof.OK, proof.Found = true, "the AS at "+secret.MaskURL(e.Cfg.IdPBaseURL)+" issued a private_key_jwt token to client "+url
+	return []Check{doc, key, proof}
 }

@@ -150,4 +150,14 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.mustRun(0, "status", "-o", "json"); !strings.Contains(res.Stdout, `"management": "metadata-document"`) {
 		t.Errorf("status:\n%s", res.Stdout)
 	}
+	// doctor fetches the document as the AS does and proves the key with a
+	// token (issue 20 §5); a document the host serves stale is caught.
+	if res := c.run("doctor"); !strings.Contains(res.Stdout, "an AS would accept it") || !strings.Contains(res.Stdout, "issued a private_key_jwt token") {
+		t.Errorf("doctor (exit %d):\n%s", res.Code, res.Stdout)
+	}
+	data, _ := os.ReadFile(docFile)
+	os.WriteFile(docFile, []byte(strings.ReplaceAll(string(data), `"`+now.kid+`"`, `"stale-kid"`)), 0o644)
+	if res := c.run("doctor"); res.Code == 0 || !strings.Contains(res.Stdout, "is not in the document served") {
+		t.Errorf("doctor with a stale document (exit %d):\n%s", res.Code, res.Stdout)
+	}
 }
