@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -248,6 +250,9 @@ func (m *maintainer) serve(addr string) (stop func(), err error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	if cfg := m.e.Cfg; cfg.DocPath != "" {
+		mux.Handle("GET "+cfg.DocPath, documentHandler(cfg.ClientDocFile, cfg.DocCache))
+	}
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		m.mu.Lock()
 		err, at := m.lastErr, m.lastRun
@@ -279,4 +284,29 @@ func (m *maintainer) serve(addr string) (stop func(), err error) {
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
+}
+
+// documentHandler serves the client metadata document as written last, for
+// deployments without another static host: 200 with the file (read on each
+// request, so a rotation shows at once), Cache-Control max-age
+// DCRCTL_DOC_CACHE (the wait a new key observes before it signs), a strong
+// ETag for conditional requests, and never a redirect (an AS follows none).
+func documentHandler(file string, maxAge time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			http.Error(w, "no client metadata document yet", http.StatusServiceUnavailable)
+			return
+		}
+		sum := sha256.Sum256(data)
+		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", int(maxAge.Seconds())))
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(data)
+	})
 }

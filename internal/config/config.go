@@ -68,6 +68,7 @@ var Settings = []Setting{
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
 	{Key: "client_id_url", Env: []string{"DCRCTL_CLIENT_ID_URL"}, Help: "a Client ID Metadata Document client: this https URL is the client_id; nothing is registered, the document is written to DCRCTL_CLIENT_DOC_FILE"},
 	{Key: "client_doc_file", Env: []string{"DCRCTL_CLIENT_DOC_FILE"}, Help: "where the Client ID Metadata Document is written (atomically), for the application or a static host to serve at DCRCTL_CLIENT_ID_URL"},
+	{Key: "doc_path", Env: []string{"DCRCTL_DOC_PATH"}, Help: "dcrctl run: also serve the client metadata document at this path on DCRCTL_LISTEN (Cache-Control from DCRCTL_DOC_CACHE, ETag, never a redirect); empty: not served"},
 	{Key: "doc_cache", Env: []string{"DCRCTL_DOC_CACHE"}, Default: "5m", Help: "a metadata document client: the longest an AS may cache the document; a new key signs only this long (or DCRCTL_ACTIVATE_AFTER, if longer) after it was published"},
 	{Key: "verify", Env: []string{"DCRCTL_VERIFY"}, Help: "token: where the registration cannot be read (no RFC 7592), bootstrap proves the key with a private_key_jwt client-credentials token request (RFC 7523); empty: no request"},
 	{Key: "fresh_for", Env: []string{"DCRCTL_FRESH_FOR"}, Help: "bootstrap skips the read at the IdP when the registration was verified there (by any replica) this recently and nothing is due; 0 always reads (default: 0 for the file store, 5m for the kubernetes store)"},
@@ -105,8 +106,10 @@ type Config struct {
 	// ClientIDURL is a Client ID Metadata Document client's client_id;
 	// ClientDocFile is where its document is written.
 	ClientIDURL, ClientDocFile string
-	// DocCache is how long an AS may keep the document cached.
+	// DocCache is how long an AS may keep the document cached; DocPath
+	// where `dcrctl run` serves it ("" = not served).
 	DocCache      time.Duration
+	DocPath       string
 	ClientProfile string
 	ClientName    string
 	RedirectURIs  []string
@@ -396,6 +399,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		ClientIDURL:          r.str("client_id_url"),
 		ClientDocFile:        r.str("client_doc_file"),
 		DocCache:             r.duration("doc_cache"),
+		DocPath:              r.str("doc_path"),
 		ClientProfile:        r.str("client_profile"),
 		ClientName:           r.str("client_name"),
 		RedirectURIs:         SplitList(r.str("redirect_uris")),
@@ -483,6 +487,8 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "is required for Keycloak recovery when IDP_BASE_URL is not a realm URL (…/realms/NAME): set it to https://HOST/admin/realms/NAME"}
 	case c.IATTokenURL != "" && c.IATClientID == "":
 		return nil, &Error{Name: nameOf("iat_client_id"), Problem: "is required with DCRCTL_IAT_TOKEN_URL"}
+	case c.DocPath != "" && (c.ClientDocFile == "" || !strings.HasPrefix(c.DocPath, "/")):
+		return nil, &Error{Name: nameOf("doc_path"), Problem: "must be a path starting with / and needs DCRCTL_CLIENT_DOC_FILE (the document served)"}
 	case c.ClientIDURL != "" && c.ClientDocFile == "":
 		return nil, &Error{Name: nameOf("client_doc_file"), Problem: "is required with DCRCTL_CLIENT_ID_URL: the document must be written where it is served from"}
 	case c.ClientIDURL != "" && len(cimd.CheckURL(c.ClientIDURL)) > 0:

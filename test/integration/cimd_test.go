@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,6 +157,18 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.run("doctor"); !strings.Contains(res.Stdout, "an AS would accept it") || !strings.Contains(res.Stdout, "issued a private_key_jwt token") {
 		t.Errorf("doctor (exit %d):\n%s", res.Code, res.Stdout)
 	}
+	// dcrctl run serves the document on its listener (issue 20 §3).
+	listen := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	c.env["DCRCTL_LISTEN"], c.env["DCRCTL_DOC_PATH"], c.env["DCRCTL_CHECK_INTERVAL"] = listen, "/oauth/client.json", "1h"
+	run := testenv.Start(t, c.env, "run")
+	testenv.Eventually(t, 30*time.Second, "the document on dcrctl run's listener", func() bool {
+		code, body := testenv.Get(t, "http://"+listen+"/oauth/client.json")
+		return code == 200 && strings.Contains(body, url)
+	})
+	run.Process.Signal(syscall.SIGTERM)
+	c.wait(run)
+	delete(c.env, "DCRCTL_DOC_PATH")
+
 	data, _ := os.ReadFile(docFile)
 	os.WriteFile(docFile, []byte(strings.ReplaceAll(string(data), `"`+now.kid+`"`, `"stale-kid"`)), 0o644)
 	if res := c.run("doctor"); res.Code == 0 || !strings.Contains(res.Stdout, "is not in the document served") {
