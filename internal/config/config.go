@@ -68,6 +68,8 @@ var Settings = []Setting{
 	{Key: "lock_timeout", Env: []string{"DCRCTL_LOCK_TIMEOUT"}, Default: "60s", Help: "how long to wait for the state lock"},
 	{Key: "client_id_url", Env: []string{"DCRCTL_CLIENT_ID_URL"}, Help: "a Client ID Metadata Document client: this https URL is the client_id; nothing is registered, the document is written to DCRCTL_CLIENT_DOC_FILE"},
 	{Key: "client_doc_file", Env: []string{"DCRCTL_CLIENT_DOC_FILE"}, Help: "where the Client ID Metadata Document is written (atomically), for the application or a static host to serve at DCRCTL_CLIENT_ID_URL"},
+	{Key: "jwks_file", Env: []string{"DCRCTL_JWKS_FILE"}, Help: "a metadata document client: write the public keys here, served at DCRCTL_JWKS_URI, which the document names (jwks_uri) instead of holding them inline"},
+	{Key: "jwks_uri", Env: []string{"DCRCTL_JWKS_URI"}, Help: "the https URL DCRCTL_JWKS_FILE is served at"},
 	{Key: "doc_path", Env: []string{"DCRCTL_DOC_PATH"}, Help: "dcrctl run: also serve the client metadata document at this path on DCRCTL_LISTEN (Cache-Control from DCRCTL_DOC_CACHE, ETag, never a redirect); empty: not served"},
 	{Key: "doc_cache", Env: []string{"DCRCTL_DOC_CACHE"}, Default: "5m", Help: "a metadata document client: the longest an AS may cache the document; a new key signs only this long (or DCRCTL_ACTIVATE_AFTER, if longer) after it was published"},
 	{Key: "verify", Env: []string{"DCRCTL_VERIFY"}, Help: "token: where the registration cannot be read (no RFC 7592), bootstrap proves the key with a private_key_jwt client-credentials token request (RFC 7523); empty: no request"},
@@ -104,8 +106,10 @@ type Config struct {
 	IAT                  string
 	ClientID             string
 	// ClientIDURL is a Client ID Metadata Document client's client_id;
-	// ClientDocFile is where its document is written.
+	// ClientDocFile is where its document is written; with JWKSURI, the
+	// keys go to JWKSFile (served there) instead of inline.
 	ClientIDURL, ClientDocFile string
+	JWKSFile, JWKSURI          string
 	// DocCache is how long an AS may keep the document cached; DocPath
 	// where `dcrctl run` serves it ("" = not served).
 	DocCache      time.Duration
@@ -398,6 +402,8 @@ func Load(v *viper.Viper) (*Config, error) {
 		ClientID:             r.str("client_id"),
 		ClientIDURL:          r.str("client_id_url"),
 		ClientDocFile:        r.str("client_doc_file"),
+		JWKSFile:             r.str("jwks_file"),
+		JWKSURI:              r.str("jwks_uri"),
 		DocCache:             r.duration("doc_cache"),
 		DocPath:              r.str("doc_path"),
 		ClientProfile:        r.str("client_profile"),
@@ -487,6 +493,10 @@ func Load(v *viper.Viper) (*Config, error) {
 		return nil, &Error{Name: nameOf("admin_rat_url"), Problem: "is required for Keycloak recovery when IDP_BASE_URL is not a realm URL (…/realms/NAME): set it to https://HOST/admin/realms/NAME"}
 	case c.IATTokenURL != "" && c.IATClientID == "":
 		return nil, &Error{Name: nameOf("iat_client_id"), Problem: "is required with DCRCTL_IAT_TOKEN_URL"}
+	case (c.JWKSFile == "") != (c.JWKSURI == ""):
+		return nil, &Error{Name: nameOf("jwks_uri"), Problem: "DCRCTL_JWKS_FILE and DCRCTL_JWKS_URI go together: the file is what is served at the URL"}
+	case c.JWKSURI != "" && !strings.HasPrefix(c.JWKSURI, "https://"):
+		return nil, &Error{Name: nameOf("jwks_uri"), Problem: fmt.Sprintf("%q is not an https URL (an AS fetches https only)", c.JWKSURI)}
 	case c.DocPath != "" && (c.ClientDocFile == "" || !strings.HasPrefix(c.DocPath, "/")):
 		return nil, &Error{Name: nameOf("doc_path"), Problem: "must be a path starting with / and needs DCRCTL_CLIENT_DOC_FILE (the document served)"}
 	case c.ClientIDURL != "" && c.ClientDocFile == "":

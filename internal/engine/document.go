@@ -15,7 +15,6 @@ import (
 	"github.com/dcrctl/dcrctl/internal/atomicfile"
 	"github.com/dcrctl/dcrctl/internal/cimd"
 	"github.com/dcrctl/dcrctl/internal/config"
-	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/secret"
@@ -63,6 +62,16 @@ func (r *run) activateSetting() string {
 // an AS may hold (with the public keys of superseded keys, whose private
 // halves are gone).
 func (r *run) publishedDocumentJWKS() (jwk.Set, error) {
+	if r.cfg.JWKSFile != "" {
+		data, err := os.ReadFile(r.cfg.JWKSFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			return jwk.NewSet(), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("JWKS %s (DCRCTL_JWKS_FILE): %w", r.cfg.JWKSFile, err)
+		}
+		return keys.ParseJWKS(data)
+	}
 	data, err := os.ReadFile(r.cfg.ClientDocFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return jwk.NewSet(), nil
@@ -161,27 +170,52 @@ func (r *run) maintainDocument() error {
 	return r.promoteIfReady(&idp.Registration{JWKS: set})
 }
 
-// writeDocument writes the document (0644: it is public by nature) when
-// it differs from the file, after checking it as an AS would.
+// writeDocument writes the document (and, in the jwks_uri form, the JWKS
+// first, so that the document never names a JWKS that lacks a key it is
+// about to sign with), each only when it changed, after checking the
+// document as an AS would.
 func (r *run) writeDocument(set jwk.Set) error {
 	doc := map[string]any(r.intendedMetadata())
 	doc["client_id"] = r.cfg.ClientIDURL
-	doc["jwks"] = set
-	data, err := json.MarshalIndent(doc, "", "  ")
+	if r.cfg.JWKSURI != "" {
+		doc["jwks_uri"] = r.cfg.JWKSURI
+		jwks, err := indentedJSON(set)
+		if err != nil {
+			return err
+		}
+		if err := writeIfChanged(r.cfg.JWKSFile, jwks, "DCRCTL_JWKS_FILE"); err != nil {
+			return err
+		}
+	} else {
+		doc["jwks"] = set
+	}
+	data, err := indentedJSON(doc)
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
 	if problems := cimd.Lint(data, r.cfg.ClientIDURL); len(problems) > 0 {
 		return &DocumentError{File: r.cfg.ClientDocFile, Problems: problems}
 	}
-	if have, err := os.ReadFile(r.cfg.ClientDocFile); err == nil && bytes.Equal(have, data) {
+	if err := writeIfChanged(r.cfg.ClientDocFile, data, "DCRCTL_CLIENT_DOC_FILE"); err != nil {
+		return err
+	}
+	return nil
+}
+
+func indentedJSON(v any) ([]byte, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	return append(data, '\n'), err
+}
+
+// writeIfChanged writes data to file (0644: public by nature), atomically,
+// unless the file already holds exactly that.
+func writeIfChanged(file string, data []byte, setting string) error {
+	if have, err := os.ReadFile(file); err == nil && bytes.Equal(have, data) {
 		return nil
 	}
-	if err := atomicfile.Write(r.cfg.ClientDocFile, data, 0o644); err != nil {
-		return fmt.Errorf("client metadata document %s (DCRCTL_CLIENT_DOC_FILE): %w", r.cfg.ClientDocFile, err)
+	if err := atomicfile.Write(file, data, 0o644); err != nil {
+		return fmt.Errorf("%s (%s): %w", file, setting, err)
 	}
-	faults.Point("document-written")
 	return nil
 }
 

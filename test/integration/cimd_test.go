@@ -175,3 +175,56 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 		t.Errorf("doctor with a stale document (exit %d):\n%s", res.Code, res.Stdout)
 	}
 }
+
+// The jwks_uri form (issue 20 §1): the document names DCRCTL_JWKS_URI and
+// the keys go to DCRCTL_JWKS_FILE, served there; the real AS fetches both.
+// A token works after set-up and with the new key after a rotation.
+func TestDocumentClientWithJWKSURI(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"/oauth/client.json": filepath.Join(dir, "client.json"), "/oauth/jwks.json": filepath.Join(dir, "jwks.json")}
+	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		file, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "max-age=1")
+		http.ServeFile(w, r, file)
+	}))
+	t.Cleanup(host.Close)
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600)
+	idp := testenv.StartCIMDIdP(t, ca)
+	srv := &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+	url := host.URL + "/oauth/client.json"
+
+	c := newClient(t, idp.URL)
+	for _, k := range []string{"DCR_IAT", "DCRCTL_ADMIN_RAT_URL"} {
+		delete(c.env, k)
+	}
+	c.env["DCRCTL_CLIENT_ID_URL"] = url
+	c.env["DCRCTL_CLIENT_DOC_FILE"] = files["/oauth/client.json"]
+	c.env["DCRCTL_JWKS_FILE"] = files["/oauth/jwks.json"]
+	c.env["DCRCTL_JWKS_URI"] = host.URL + "/oauth/jwks.json"
+	c.env["DCRCTL_DOC_CACHE"] = "3s"
+	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
+	c.mustRun(0, "bootstrap")
+	doc, _ := os.ReadFile(files["/oauth/client.json"])
+	if !strings.Contains(string(doc), `"jwks_uri"`) || strings.Contains(string(doc), `"jwks":`) {
+		t.Fatalf("the document:\n%s", doc)
+	}
+	old := c.activeKey()
+	if got := tokenStatus(t, srv, url, old.signer, old.kid, old.alg); got != http.StatusOK {
+		t.Fatalf("token with the key of the JWKS: HTTP %d", got)
+	}
+	c.mustRun(0, "keys", "rotate", "--yes")
+	testenv.Eventually(t, 60*time.Second, "the next key to sign after DCRCTL_DOC_CACHE", func() bool {
+		c.mustRun(0, "bootstrap")
+		return c.activeKey().kid != old.kid
+	})
+	now := c.activeKey()
+	if got := tokenStatus(t, srv, url, now.signer, now.kid, now.alg); got != http.StatusOK {
+		t.Errorf("token with the new key: HTTP %d", got)
+	}
+}
