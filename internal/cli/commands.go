@@ -179,6 +179,11 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 	if len(st.Drift) > 0 {
 		fmt.Fprintln(w, "next: dcrctl bootstrap brings the registration in line with the configuration (unless DCRCTL_RECONCILE=false)")
 	}
+	for _, k := range st.Keys {
+		if k.SignsFrom != nil {
+			fmt.Fprintf(w, "next key %s: published %s, signs from %s\n", k.KID, k.PublishedAt.Format(time.RFC3339), k.SignsFrom.Format(time.RFC3339))
+		}
+	}
 	for _, ab := range st.AbandonedClients {
 		fmt.Fprintf(w, "abandoned: client %s (replaced %s: %s): it stays at the IdP until an administrator removes it\n", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), ab.Reason)
 	}

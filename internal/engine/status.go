@@ -56,6 +56,11 @@ type KeyStatus struct {
 	// verification window from SupersededAt); not for the active or next key.
 	SupersededAt *time.Time `json:"superseded_at,omitempty"`
 	RetiresOn    *time.Time `json:"retires_on,omitempty"`
+	// PublishedAt and SignsFrom, for the next key: when it was published,
+	// and when it becomes the signing key (DCRCTL_ACTIVATE_AFTER; for a
+	// metadata document client, DCRCTL_DOC_CACHE).
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	SignsFrom   *time.Time `json:"signs_from,omitempty"`
 	// Thumbprint (RFC 7638) and the public JWK as the IdP publishes it.
 	Thumbprint string          `json:"thumbprint,omitempty"`
 	JWK        json.RawMessage `json:"jwk,omitempty"`
@@ -253,6 +258,10 @@ func (r *run) keyStatuses(reg *idp.Registration) []KeyStatus {
 		age := keys.Days(r.now.Sub(created))
 		ks.AgeDays = &age
 		ks.SupersededAt = rec.SupersededAt
+		if rec.KID == r.st.PendingKID && rec.PublishedAt != nil {
+			from := rec.PublishedAt.Add(r.activateAfter())
+			ks.PublishedAt, ks.SignsFrom = rec.PublishedAt, &from
+		}
 		if rec.KID != r.st.ActiveKID && rec.KID != r.st.PendingKID {
 			if on, ok := policy.RetiresOn(info(rec)); ok {
 				ks.RetiresOn = &on

@@ -137,6 +137,11 @@ func driftNote(st *engine.Status, s Styles) string {
 func keysLine(st *engine.Status, s Styles) string {
 	d := s.Glyphs.Dot
 	out := fmt.Sprintf("%d %s rotate after %dd %s retire after %dd %s active %s", len(st.Keys), d, st.RotateAfterDays, d, st.RetireAfterDays, d, or(st.ActiveKID, "-"))
+	for _, k := range st.Keys {
+		if k.SignsFrom != nil {
+			out += fmt.Sprintf(" %s next %s signs from %s", d, k.KID, k.SignsFrom.Local().Format("15:04"))
+		}
+	}
 	if !st.JWKSCurrent && st.ClientID != "" {
 		seen := "never read"
 		if st.JWKSSeenAt != nil {

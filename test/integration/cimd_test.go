@@ -152,6 +152,11 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.mustRun(0, "status", "-o", "json"); !strings.Contains(res.Stdout, `"management": "metadata-document"`) {
 		t.Errorf("status:\n%s", res.Stdout)
 	}
+	// status says when a next key signs (issue 20 §2).
+	c.mustRun(0, "keys", "rotate", "--yes")
+	if res := c.mustRun(0, "status"); !strings.Contains(res.Stdout, "signs from") {
+		t.Errorf("status with a next key published:\n%s", res.Stdout)
+	}
 	// doctor fetches the document as the AS does and proves the key with a
 	// token (issue 20 §5); a document the host serves stale is caught.
 	if res := c.run("doctor"); !strings.Contains(res.Stdout, "an AS would accept it") || !strings.Contains(res.Stdout, "issued a private_key_jwt token") {
