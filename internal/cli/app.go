@@ -134,7 +134,7 @@ func (a *App) rootCmd() *cobra.Command {
 	for flag, key := range flagKeys {
 		a.viper.BindPFlag(key, pf.Lookup(flag))
 	}
-	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd(), a.profilesCmd(), a.runCmd(), a.discoverCmd(), a.cimdCmd())
+	root.AddCommand(a.bootstrapCmd(), a.statusCmd(), a.keysCmd(), a.jwksCmd(), a.ratCmd(), a.registerCmd(), a.configCmd(), a.versionCmd(), a.tuiCmd(), a.applyCmd(), a.historyCmd(), a.doctorCmd(), a.profilesCmd(), a.runCmd(), a.discoverCmd(), a.cimdCmd(), a.migrateCmd())
 	argsAreUsage(root)
 	completeOutputs(root)
 	return root

@@ -247,6 +247,12 @@ func (a *App) registerCmd() *cobra.Command {
 	return cmd
 }
 
+// migrateCmd moves the registered client to a Client ID Metadata Document.
+func (a *App) migrateCmd() *cobra.Command {
+	return a.mutationCmd("migrate", "Move the registered client to a Client ID Metadata Document at DCRCTL_CLIENT_ID_URL: write it, prove a token with it at the AS, delete the registration (RFC 7592) or record it as abandoned, then switch", cobra.NoArgs,
+		func([]string) engine.Options { return engine.Options{MigrateToDocument: true} })
+}
+
 func (a *App) status(cmd *cobra.Command) (*engine.Status, error) {
 	e, err := a.Engine()
 	if err != nil {

@@ -32,6 +32,7 @@ type planFile struct {
 // planOptions are the operator's choices the plan was made with.
 type planOptions struct {
 	Rotate   bool   `json:"rotate,omitempty"`
+	Migrate  bool   `json:"migrate_to_document,omitempty"`
 	Retire   string `json:"retire,omitempty"`
 	RenewRAT bool   `json:"renew_rat,omitempty"`
 	Force    bool   `json:"force,omitempty"`
@@ -43,7 +44,7 @@ func writePlanFile(path string, cmd *cobra.Command, statePath string, opts engin
 		Command:   strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "),
 		StateFile: statePath,
 		CreatedAt: time.Now().UTC().Truncate(time.Second),
-		Options:   planOptions{Rotate: opts.Rotate, Retire: opts.Retire, RenewRAT: opts.RenewRAT, Force: opts.Force},
+		Options:   planOptions{Rotate: opts.Rotate, Retire: opts.Retire, RenewRAT: opts.RenewRAT, Force: opts.Force, Migrate: opts.MigrateToDocument},
 		Plan:      plan,
 	}
 	data, err := json.MarshalIndent(pf, "", "  ")
@@ -99,7 +100,7 @@ func (a *App) applyCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.textErr(), "applying the plan of `dcrctl %s` made at %s:\n%s", pf.Command, pf.CreatedAt.Format(time.RFC3339), pf.Plan.String())
 			o := pf.Options
-			return a.apply(cmd, output, engine.Options{Rotate: o.Rotate, Retire: o.Retire, RenewRAT: o.RenewRAT, Force: o.Force, Expect: pf.Plan.Basis,
+			return a.apply(cmd, output, engine.Options{Rotate: o.Rotate, Retire: o.Retire, RenewRAT: o.RenewRAT, Force: o.Force, MigrateToDocument: o.Migrate, Expect: pf.Plan.Basis,
 				Command: "apply " + args[0] + " (" + pf.Command + ")"})
 		},
 	}

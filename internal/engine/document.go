@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -295,4 +296,93 @@ func (e *Engine) checkDocument(ctx context.Context, st *state.State) []Check {
 	}
 	proof.OK, proof.Found = true, "the AS at "+secret.MaskURL(e.Cfg.IdPBaseURL)+" issued a private_key_jwt token to client "+url
 	return []Check{doc, key, proof}
+}
+
+// migrateToDocument moves a registered client to a Client ID Metadata
+// Document (issue 20 §6), in an order that never leaves the application
+// without a working client: write the document with the keys in use; prove
+// at the AS that it accepts the URL as client_id with them (the document
+// must be served by then); delete the old registration through RFC 7592
+// where the RAT allows it (else record it as abandoned); only then switch
+// the state, and the application, to the URL. A failure before the switch
+// changes nothing in the state.
+func (r *run) migrateToDocument(ctx context.Context) error {
+	url := r.cfg.ClientIDURL
+	switch {
+	case url == "" || r.cfg.ClientDocFile == "":
+		return &config.Error{Name: "DCRCTL_CLIENT_ID_URL", Problem: "is required to migrate (with DCRCTL_CLIENT_DOC_FILE): the URL the document will be served at"}
+	case r.st.Management == state.ManagementDocument:
+		return &RefusedError{Problem: "client " + r.st.ClientID + " is a metadata document client already"}
+	case !r.st.Registered():
+		return &NotRegisteredError{StatePath: r.cfg.StatePath}
+	}
+	old := r.st.ClientID
+	r.report.Outcome = "migrated"
+	if r.opts.DryRun {
+		r.report.Outcome = "would migrate"
+		r.report.step("write the metadata document for %s to %s with key %q", url, r.cfg.ClientDocFile, r.active.rec.KID)
+		r.report.step("prove a private_key_jwt token at %s with the URL as client_id (the document must be served there)", secret.MaskURL(r.cfg.IdPBaseURL))
+		r.report.step("delete the registration of client %s (RFC 7592), or record it as abandoned", old)
+		r.report.step("switch the state and the application to client %s", url)
+		return nil
+	}
+	kids := []string{r.active.rec.KID}
+	if r.pending != nil {
+		kids = append(kids, r.pending.rec.KID)
+	}
+	set, err := r.buildJWKS(jwk.NewSet(), kids)
+	if err != nil {
+		return err
+	}
+	if err := r.writeDocument(set); err != nil {
+		return err
+	}
+	r.report.step("write the metadata document for %s to %s", url, r.cfg.ClientDocFile)
+	endpoint, err := r.e.IdP.TokenEndpoint(ctx, r.cfg.IdPBaseURL)
+	if err == nil {
+		err = r.e.IdP.ProveKey(ctx, endpoint, url, r.active.signer, r.active.rec.KID, r.active.rec.Alg)
+	}
+	if err != nil {
+		return fmt.Errorf("the AS did not issue a token to client %s, so client %s stays in use and nothing else was changed (serve %s at that URL, then run again): %w", url, old, r.cfg.ClientDocFile, err)
+	}
+	r.report.step("prove a private_key_jwt token with client_id %s", url)
+	switch {
+	case r.st.HasCredentials():
+		uri, err := r.clientURI(ctx)
+		if err != nil {
+			return err
+		}
+		if err := r.claimForRAT(); err != nil {
+			return err
+		}
+		err = r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken)
+		switch {
+		case err == nil:
+			r.report.step("delete the registration of client %s", old)
+		case idp.IsNotFound(err):
+			r.report.step("client %s was already gone from the IdP", old)
+		case refusedOutright(err):
+			r.abandon("migrated to a metadata document; its deletion was refused: " + err.Error())
+			r.report.step("record client %s as abandoned (its deletion was refused)", old)
+		default:
+			return fmt.Errorf("deleting client %s: %w (client %s stays in use; run again)", old, err, old)
+		}
+	default:
+		r.abandon("migrated to a metadata document; the IdP offers no RFC 7592 management to delete it")
+		r.report.step("record client %s as abandoned (no RFC 7592 management to delete it)", old)
+	}
+	now := r.now.Truncate(time.Second)
+	r.st.ClientID, r.st.Management = url, state.ManagementDocument
+	r.st.RegistrationAccessToken, r.st.RegistrationClientURI = "", ""
+	r.st.VerifiedAt, r.st.VerifiedConfig = nil, ""
+	for i := range r.st.Keys {
+		if slices.Contains(kids, r.st.Keys[i].KID) {
+			r.st.Keys[i].PublishedAt = &now
+		}
+	}
+	if err := r.save(); err != nil {
+		return err
+	}
+	r.report.step("switch the state and the application to client %s", url)
+	return nil
 }

@@ -44,10 +44,13 @@ type Options struct {
 
 	// Operator actions, done on top of what bootstrap would do anyway (the
 	// plan shows everything).
-	Rotate     bool   // rotate now, whatever the active key's age
-	Retire     string // unpublish this kid
-	RenewRAT   bool   // renew the RAT with the admin token now
-	AdminToken string // overrides BOOTSTRAP_ADMIN_TOKEN (the TUI asks for it; never saved)
+	Rotate   bool   // rotate now, whatever the active key's age
+	Retire   string // unpublish this kid
+	RenewRAT bool   // renew the RAT with the admin token now
+	// MigrateToDocument moves a registered client to a Client ID Metadata
+	// Document (DCRCTL_CLIENT_ID_URL): publish, prove, delete, switch.
+	MigrateToDocument bool
+	AdminToken        string // overrides BOOTSTRAP_ADMIN_TOKEN (the TUI asks for it; never saved)
 
 	// Expect is the basis of the plan being applied: when the client is
 	// no longer what the plan saw, nothing is sent (StalePlanError).
@@ -75,6 +78,8 @@ func (o Options) acts() bool { return o.Rotate || o.Retire != "" || o.RenewRAT }
 func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 	return e.withRun(ctx, opts, func(ctx context.Context, r *run) error {
 		switch {
+		case opts.MigrateToDocument:
+			return r.migrateToDocument(ctx)
 		case r.cfg.ClientIDURL != "":
 			return r.maintainDocument()
 		case opts.Force:

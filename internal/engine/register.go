@@ -55,18 +55,7 @@ func (r *run) replaceOnce(ctx context.Context) error {
 // RAT, DELETE refused) is recorded as abandoned with the new client's
 // answer, so that every client dcrctl created stays accounted for.
 func (r *run) replace(ctx context.Context) error {
-	abandon := func(why string) {
-		if r.opts.DryRun || r.st.ClientID == "" {
-			return
-		}
-		var registeredAt *time.Time
-		if rec := r.st.Key(r.st.ActiveKID); rec != nil && rec.PublishedAt != nil {
-			registeredAt = rec.PublishedAt
-		}
-		r.st.AbandonedClients = append(r.st.AbandonedClients, state.AbandonedClient{ClientID: r.st.ClientID,
-			RegisteredAt: registeredAt, ReplacedAt: r.now.Truncate(time.Second), Reason: why})
-		r.e.Log.Warn("the old client stays at the IdP: an administrator must remove it (dcrctl status lists it)", "client_id", r.st.ClientID, "why", why)
-	}
+	abandon := r.abandon
 	if r.st.Unmanaged() {
 		abandon("replaced; the IdP offers no RFC 7592 management to delete it")
 		if r.opts.DryRun {
@@ -257,4 +246,20 @@ func (r *run) proveKey(ctx context.Context) error {
 	}
 	r.e.Log.Info("the IdP accepted the key: a private_key_jwt token request succeeded (DCRCTL_VERIFY=token)", "client_id", r.st.ClientID, "kid", r.active.rec.KID, "token_endpoint", secret.MaskURL(endpoint))
 	return nil
+}
+
+// abandon records the client of this state as abandoned: replaced, and
+// left at the IdP because it could not be deleted. Saved with the next
+// write (the new client's answer, or the switch that replaces it).
+func (r *run) abandon(why string) {
+	if r.opts.DryRun || r.st.ClientID == "" {
+		return
+	}
+	var registeredAt *time.Time
+	if rec := r.st.Key(r.st.ActiveKID); rec != nil && rec.PublishedAt != nil {
+		registeredAt = rec.PublishedAt
+	}
+	r.st.AbandonedClients = append(r.st.AbandonedClients, state.AbandonedClient{ClientID: r.st.ClientID,
+		RegisteredAt: registeredAt, ReplacedAt: r.now.Truncate(time.Second), Reason: why})
+	r.e.Log.Warn("the old client stays at the IdP: an administrator must remove it (dcrctl status lists it)", "client_id", r.st.ClientID, "why", why)
 }

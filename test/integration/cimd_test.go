@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -232,4 +233,61 @@ func TestDocumentClientWithJWKSURI(t *testing.T) {
 	if got := tokenStatus(t, srv, url, now.signer, now.kid, now.alg); got != http.StatusOK {
 		t.Errorf("token with the new key: HTTP %d", got)
 	}
+}
+
+// Migration of a registered client to a metadata document (issue 20 §6):
+// refused with nothing changed while the AS cannot fetch the document;
+// once it is served, the document is proven with a token, the old
+// registration deleted through RFC 7592, the state switched, and the move
+// recorded in the audit trail.
+func TestMigrateARegistrationToADocument(t *testing.T) {
+	dir := t.TempDir()
+	docFile := filepath.Join(dir, "client.json")
+	var served atomic.Bool // the static host serves the document only once it is put there
+	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/client.json" || !served.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		http.ServeFile(w, r, docFile)
+	}))
+	t.Cleanup(host.Close)
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600)
+	idp := testenv.StartCIMDIdP(t, ca) // registration and CIMD both on
+	srv := &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+	url := host.URL + "/oauth/client.json"
+
+	c := newClient(t, idp.URL)
+	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
+	c.mustRun(0, "bootstrap")
+	registered := c.state()
+	c.env["DCRCTL_CLIENT_ID_URL"], c.env["DCRCTL_CLIENT_DOC_FILE"] = url, docFile
+
+	before, _ := os.ReadFile(c.statePath())
+	if res := c.run("migrate", "--yes"); res.Code == 0 || !strings.Contains(res.Stderr, "stays in use") {
+		t.Fatalf("migrate while the document is not served: exit %d\n%s", res.Code, res.Stderr)
+	}
+	if after, _ := os.ReadFile(c.statePath()); string(after) != string(before) {
+		t.Fatal("a refused migration changed the state")
+	}
+
+	served.Store(true)
+	c.mustRun(0, "migrate", "--yes")
+	st := c.state()
+	if st.ClientID != url || st.Management != "metadata-document" || st.RegistrationAccessToken != "" {
+		t.Fatalf("state after migration: %+v", st)
+	}
+	key := c.activeKey()
+	if got := tokenStatus(t, srv, url, key.signer, key.kid, key.alg); got != http.StatusOK {
+		t.Errorf("token with the document client: HTTP %d", got)
+	}
+	if got := tokenStatus(t, srv, registered.ClientID, key.signer, key.kid, key.alg); got == http.StatusOK {
+		t.Errorf("the old registration %s still issues tokens", registered.ClientID)
+	}
+	if res := c.mustRun(0, "history"); !strings.Contains(res.Stdout, "migrate") {
+		t.Errorf("history:\n%s", res.Stdout)
+	}
+	c.mustRun(0, "bootstrap") // maintained as a document client from now on
 }
