@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxSize is how much of a document an AS reads: the draft lets it stop at
@@ -119,20 +121,40 @@ func Lint(data []byte, clientIDURL string) []Problem {
 	return problems
 }
 
+// MaxAge is the max-age of a Cache-Control header, and whether it has one.
+func MaxAge(cacheControl string) (time.Duration, bool) {
+	for _, directive := range strings.Split(cacheControl, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(directive), "=")
+		if strings.EqualFold(name, "max-age") {
+			if n, err := strconv.Atoi(strings.Trim(value, `"`)); err == nil && n >= 0 {
+				return time.Duration(n) * time.Second, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // Fetch gets the document at clientIDURL the way an AS does: one GET, 200
 // only, never a redirect (the draft forbids following one), at most
 // MaxSize+1 bytes read (so that an oversized document is seen as such).
 func Fetch(ctx context.Context, client *http.Client, clientIDURL string) ([]byte, error) {
+	data, _, err := FetchServed(ctx, client, clientIDURL)
+	return data, err
+}
+
+// FetchServed is Fetch, with the Cache-Control header the host served it
+// with (how long an AS may cache it).
+func FetchServed(ctx context.Context, client *http.Client, clientIDURL string) ([]byte, string, error) {
 	noRedirects := *client
 	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientIDURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := noRedirects.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cimd: fetch %s: %w", clientIDURL, err)
+		return nil, "", fmt.Errorf("cimd: fetch %s: %w", clientIDURL, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -140,7 +162,8 @@ func Fetch(ctx context.Context, client *http.Client, clientIDURL string) ([]byte
 		if loc := resp.Header.Get("Location"); loc != "" {
 			where = " to " + loc + " (an AS follows no redirect: serve the document at the client_id URL itself)"
 		}
-		return nil, fmt.Errorf("cimd: fetch %s: HTTP %d%s; an AS accepts only 200", clientIDURL, resp.StatusCode, where)
+		return nil, "", fmt.Errorf("cimd: fetch %s: HTTP %d%s; an AS accepts only 200", clientIDURL, resp.StatusCode, where)
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, MaxSize+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxSize+1))
+	return data, resp.Header.Get("Cache-Control"), err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 const docURL = "https://bff.example.test/oauth/client.json"
@@ -55,6 +56,19 @@ func TestLintFindsWhatAnASRefuses(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: %v, want a problem with %s", tc.name, problems, tc.member)
+		}
+	}
+}
+
+func TestMaxAge(t *testing.T) {
+	for header, want := range map[string]time.Duration{"max-age=300": 5 * time.Minute, "public, max-age=60, must-revalidate": time.Minute, `Max-Age="5"`: 5 * time.Second} {
+		if got, ok := MaxAge(header); !ok || got != want {
+			t.Errorf("%q: %v %v, want %v", header, got, ok, want)
+		}
+	}
+	for _, header := range []string{"", "no-store", "max-age=-1", "s-maxage=60"} {
+		if _, ok := MaxAge(header); ok {
+			t.Errorf("%q has no max-age", header)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (e *DocumentError) Error() string {
 // document client, at least as long as an AS may cache the document.
 func (r *run) activateAfter() time.Duration {
 	if r.st.Management == state.ManagementDocument {
-		return max(r.cfg.ActivateAfter, r.cfg.DocCache)
+		return max(r.cfg.ActivateAfter, r.cfg.DocCache, r.docMaxAge)
 	}
 	return r.cfg.ActivateAfter
 }
@@ -54,6 +54,9 @@ func (r *run) activateAfter() time.Duration {
 // activateSetting names what sets that wait, for the plan.
 func (r *run) activateSetting() string {
 	if r.st.Management == state.ManagementDocument {
+		if r.docMaxAge > max(r.cfg.ActivateAfter, r.cfg.DocCache) {
+			return fmt.Sprintf("the Cache-Control max-age=%d the document is served with", int(r.docMaxAge.Seconds()))
+		}
 		return "DCRCTL_DOC_CACHE, DCRCTL_ACTIVATE_AFTER"
 	}
 	return "DCRCTL_ACTIVATE_AFTER"
@@ -94,7 +97,7 @@ func (r *run) publishedDocumentJWKS() (jwk.Set, error) {
 // document client: describe the client, rotate and retire by the policy,
 // write the document when it changed, promote the next key once every AS
 // cache can hold it.
-func (r *run) maintainDocument() error {
+func (r *run) maintainDocument(ctx context.Context) error {
 	url, file := r.cfg.ClientIDURL, r.cfg.ClientDocFile
 	if r.opts.Force || r.opts.RenewRAT {
 		return &RefusedError{Problem: "a Client ID Metadata Document client has nothing to register again and no registration access token"}
@@ -168,7 +171,25 @@ func (r *run) maintainDocument() error {
 			}
 		}
 	}
+	if r.pending != nil && !r.opts.DryRun {
+		r.readServedMaxAge(ctx)
+	}
 	return r.promoteIfReady(&idp.Registration{JWKS: set})
+}
+
+// readServedMaxAge learns how long an AS may cache the document as it is
+// actually served (the host's Cache-Control max-age), so that a next key
+// waits out that too, when it is longer than DCRCTL_DOC_CACHE. Only while a
+// key waits to sign; a host that cannot be read leaves DCRCTL_DOC_CACHE.
+func (r *run) readServedMaxAge(ctx context.Context) {
+	_, cacheControl, err := cimd.FetchServed(ctx, r.e.IdP.HTTP, r.cfg.ClientIDURL)
+	if err != nil {
+		r.e.Log.Warn("could not read the document as served; the next key waits DCRCTL_DOC_CACHE", "url", r.cfg.ClientIDURL, "err", err)
+		return
+	}
+	if age, ok := cimd.MaxAge(cacheControl); ok {
+		r.docMaxAge = age
+	}
 }
 
 // writeDocument writes the document (and, in the jwks_uri form, the JWKS

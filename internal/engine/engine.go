@@ -81,7 +81,7 @@ func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 		case opts.MigrateToDocument:
 			return r.migrateToDocument(ctx)
 		case r.cfg.ClientIDURL != "":
-			return r.maintainDocument()
+			return r.maintainDocument(ctx)
 		case opts.Force:
 			return r.replace(ctx)
 		case r.cfg.ForceReplace && !opts.acts():

@@ -28,6 +28,7 @@ type run struct {
 	basis        Basis           // what this run's plan is computed from
 	ctx          context.Context // the operation's: waiting for the lock honours it
 	claimed      bool            // the store's lock is held and the state checked since Load
+	docMaxAge    time.Duration   // a document client's document as served: its Cache-Control max-age
 	renewPlanned bool            // a dry run has already planned a RAT renewal
 	noRotation   bool            // this run discards the pending key: make no new one
 	endpoint     string          // the registration endpoint, once found

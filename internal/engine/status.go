@@ -127,6 +127,9 @@ func (r *run) status(ctx context.Context) *Status {
 	var reg *idp.Registration
 	switch {
 	case r.st.Management == state.ManagementDocument:
+		if r.pending != nil {
+			r.readServedMaxAge(ctx) // when the next key signs depends on it
+		}
 		st.RAT.Health = RATDocument
 		st.RAT.Next = "nothing to register: authorization servers fetch the document at the client_id URL (dcrctl cimd lint " + r.st.ClientID + " checks it as they do)"
 		reg, _ = r.documentAsRegistration() // the document as written: what an AS fetches

@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -94,13 +95,15 @@ func TestCIMDLintFetchesAsAnASDoes(t *testing.T) {
 func TestDocumentClientAtARealAS(t *testing.T) {
 	dir := t.TempDir()
 	docFile := filepath.Join(dir, "client.json")
+	var maxAge atomic.Int64 // the host's Cache-Control max-age
+	maxAge.Store(1)
 	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/oauth/client.json" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "max-age=1")
+		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", maxAge.Load()))
 		http.ServeFile(w, r, docFile)
 	}))
 	t.Cleanup(host.Close)
@@ -153,11 +156,31 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.mustRun(0, "status", "-o", "json"); !strings.Contains(res.Stdout, `"management": "metadata-document"`) {
 		t.Errorf("status:\n%s", res.Stdout)
 	}
-	// status says when a next key signs (issue 20 §2).
+	// status says when a next key signs (issue 20 §2), waiting out the
+	// host's own Cache-Control when it is longer than DCRCTL_DOC_CACHE.
 	c.mustRun(0, "keys", "rotate", "--yes")
 	if res := c.mustRun(0, "status"); !strings.Contains(res.Stdout, "signs from") {
 		t.Errorf("status with a next key published:\n%s", res.Stdout)
 	}
+	maxAge.Store(3600)
+	var status struct {
+		Keys []struct {
+			PublishedAt *time.Time `json:"published_at"`
+			SignsFrom   *time.Time `json:"signs_from"`
+		} `json:"keys"`
+	}
+	json.Unmarshal([]byte(c.mustRun(0, "status", "-o", "json").Stdout), &status)
+	waits := false
+	for _, k := range status.Keys {
+		waits = waits || (k.SignsFrom != nil && k.SignsFrom.Sub(*k.PublishedAt) == time.Hour)
+	}
+	if !waits {
+		t.Errorf("the next key does not wait out the served max-age=3600: %+v", status.Keys)
+	}
+	if res := c.mustRun(0, "bootstrap"); !strings.Contains(res.Stdout, "max-age=3600") {
+		t.Errorf("bootstrap does not name the served max-age:\n%s", res.Stdout)
+	}
+	maxAge.Store(1)
 	// doctor fetches the document as the AS does and proves the key with a
 	// token (issue 20 §5); a document the host serves stale is caught.
 	if res := c.run("doctor"); !strings.Contains(res.Stdout, "an AS would accept it") || !strings.Contains(res.Stdout, "issued a private_key_jwt token") {
