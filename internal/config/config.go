@@ -70,6 +70,7 @@ var Settings = []Setting{
 	{Key: "client_doc_file", Env: []string{"DCRCTL_CLIENT_DOC_FILE"}, Help: "where the Client ID Metadata Document is written (atomically), for the application or a static host to serve at DCRCTL_CLIENT_ID_URL"},
 	{Key: "jwks_file", Env: []string{"DCRCTL_JWKS_FILE"}, Help: "a metadata document client: write the public keys here, served at DCRCTL_JWKS_URI, which the document names (jwks_uri) instead of holding them inline"},
 	{Key: "jwks_uri", Env: []string{"DCRCTL_JWKS_URI"}, Help: "the https URL DCRCTL_JWKS_FILE is served at"},
+	{Key: "resource_url", Env: []string{"DCRCTL_RESOURCE_URL"}, Help: "the protected resource (an MCP server) the client is for: doctor discovers its authorization servers (RFC 9728) and, for a metadata document client, proves a token at each that supports documents"},
 	{Key: "doc_path", Env: []string{"DCRCTL_DOC_PATH"}, Help: "dcrctl run: also serve the client metadata document at this path on DCRCTL_LISTEN (Cache-Control from DCRCTL_DOC_CACHE, ETag, never a redirect); empty: not served"},
 	{Key: "doc_cache", Env: []string{"DCRCTL_DOC_CACHE"}, Default: "5m", Help: "a metadata document client: the longest an AS may cache the document; a new key signs only this long (or DCRCTL_ACTIVATE_AFTER, if longer) after it was published"},
 	{Key: "verify", Env: []string{"DCRCTL_VERIFY"}, Help: "token: where the registration cannot be read (no RFC 7592), bootstrap proves the key with a private_key_jwt client-credentials token request (RFC 7523); empty: no request"},
@@ -110,6 +111,9 @@ type Config struct {
 	// keys go to JWKSFile (served there) instead of inline.
 	ClientIDURL, ClientDocFile string
 	JWKSFile, JWKSURI          string
+	// ResourceURL is the protected resource the client is for (MCP): doctor
+	// discovers its authorization servers.
+	ResourceURL string
 	// DocCache is how long an AS may keep the document cached; DocPath
 	// where `dcrctl run` serves it ("" = not served).
 	DocCache      time.Duration
@@ -404,6 +408,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		ClientDocFile:        r.str("client_doc_file"),
 		JWKSFile:             r.str("jwks_file"),
 		JWKSURI:              r.str("jwks_uri"),
+		ResourceURL:          r.url("resource_url", false),
 		DocCache:             r.duration("doc_cache"),
 		DocPath:              r.str("doc_path"),
 		ClientProfile:        r.str("client_profile"),

@@ -62,6 +62,11 @@ func (e *Engine) Doctor(ctx context.Context) []Check {
 			add(c)
 		}
 	}
+	if cfg.ResourceURL != "" {
+		for _, c := range e.checkResource(ctx, st) {
+			add(c)
+		}
+	}
 	if st != nil && len(st.AbandonedClients) > 0 {
 		var ids []string
 		for _, ab := range st.AbandonedClients {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -406,4 +407,45 @@ func (r *run) migrateToDocument(ctx context.Context) error {
 	}
 	r.report.step("switch the state and the application to client %s", url)
 	return nil
+}
+
+// checkResource is doctor's MCP discovery (DCRCTL_RESOURCE_URL): the
+// resource's authorization servers and what each offers; for a metadata
+// document client, a private_key_jwt token with the URL as client_id at
+// every one that accepts documents.
+func (e *Engine) checkResource(ctx context.Context, st *state.State) []Check {
+	found := Check{Name: "authorization servers of " + e.Cfg.ResourceURL}
+	rep, err := e.IdP.DiscoverResource(ctx, e.Cfg.ResourceURL)
+	if err != nil {
+		found.Found, found.Fix = err.Error(), "check DCRCTL_RESOURCE_URL: the resource must publish its protected resource metadata (RFC 9728)"
+		return []Check{found}
+	}
+	var names []string
+	for _, as := range rep.AuthorizationServers {
+		names = append(names, as.Issuer+" ("+as.Choice+")")
+	}
+	found.OK, found.Found = true, strings.Join(names, ", ")
+	out := []Check{found}
+	signer, keyErr := keys.LoadPEM(e.Cfg.SigningKeyPath)
+	if e.Cfg.ClientIDURL == "" || st == nil || keyErr != nil {
+		return out
+	}
+	rec := st.Key(st.ActiveKID)
+	for _, as := range rep.AuthorizationServers {
+		if as.Choice != "client-id-metadata-document" {
+			continue
+		}
+		c := Check{Name: "token at " + as.Issuer}
+		alg := ""
+		if rec != nil {
+			alg = rec.Alg
+		}
+		if err := e.IdP.ProveKey(ctx, as.TokenEndpoint, e.Cfg.ClientIDURL, signer, st.ActiveKID, alg); err != nil {
+			c.Found, c.Fix = err.Error(), "the AS must be able to fetch "+e.Cfg.ClientIDURL+" and allow the client_credentials grant"
+		} else {
+			c.OK, c.Found = true, "a private_key_jwt token was issued to client "+e.Cfg.ClientIDURL
+		}
+		out = append(out, c)
+	}
+	return out
 }

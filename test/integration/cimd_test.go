@@ -186,6 +186,14 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.run("doctor"); !strings.Contains(res.Stdout, "an AS would accept it") || !strings.Contains(res.Stdout, "issued a private_key_jwt token") {
 		t.Errorf("doctor (exit %d):\n%s", res.Code, res.Stdout)
 	}
+	// With the MCP server the client is for, doctor discovers its
+	// authorization servers and proves a token at each that takes documents
+	// (issue 20 §4, §5).
+	c.env["DCRCTL_RESOURCE_URL"] = protectedResource(t, true, idp.URL)
+	if res := c.run("doctor"); !strings.Contains(res.Stdout, idp.URL+" (client-id-metadata-document)") || !strings.Contains(res.Stdout, "token at "+idp.URL) || !strings.Contains(res.Stdout, "was issued to client") {
+		t.Errorf("doctor with DCRCTL_RESOURCE_URL (exit %d):\n%s", res.Code, res.Stdout)
+	}
+	delete(c.env, "DCRCTL_RESOURCE_URL")
 	// dcrctl run serves the document on its listener (issue 20 §3).
 	listen := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	c.env["DCRCTL_LISTEN"], c.env["DCRCTL_DOC_PATH"], c.env["DCRCTL_CHECK_INTERVAL"] = listen, "/oauth/client.json", "1h"
