@@ -518,3 +518,25 @@ func TestKeyDetailsNeverBreakAValue(t *testing.T) {
 		t.Errorf("n shows on %d lines, want 1 (scrolled, not wrapped):\n%s", lines, screen(m))
 	}
 }
+
+// A Client ID Metadata Document client shows as naturally as a registered
+// one (issue 20): its URL as the client, no RAT to worry about, no alarm,
+// and when the next key signs.
+func TestDocumentClientIsShownPlainly(t *testing.T) {
+	st := sampleStatus("")
+	st.ClientID, st.Management = "https://bff.example.test/oauth/client.json", "metadata-document"
+	st.RAT = engine.RATHealth{Health: engine.RATDocument}
+	from := fixedNow.Add(5 * time.Minute)
+	st.Keys[0].SignsFrom = &from
+	m := loaded(t, &fakeBackend{status: st}, true)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 24})
+	view := screen(next.(Model))
+	for _, want := range []string{"https://bff.example.test/oauth/client.json", "none (client ID metadata document)", "signs from"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("view lacks %q:\n%s", want, view)
+		}
+	}
+	if strings.Contains(view, "rejected") || strings.Contains(view, "IdP not reached") {
+		t.Errorf("a document client is shown as a problem:\n%s", view)
+	}
+}

@@ -264,6 +264,20 @@ func TestDocumentClientWithJWKSURI(t *testing.T) {
 	if got := tokenStatus(t, srv, url, now.signer, now.kid, now.alg); got != http.StatusOK {
 		t.Errorf("token with the new key: HTTP %d", got)
 	}
+	// Retire the old key: gone from the JWKS (the AS fetches jwks_uri
+	// afresh), the new one still works, the old one no more.
+	if res := c.mustRun(0, "keys", "retire", "--yes", old.kid); !strings.Contains(res.Stderr+res.Stdout, "verification window") {
+		t.Errorf("retiring within the verification window gives no warning:\n%s%s", res.Stdout, res.Stderr)
+	}
+	if jwks, _ := os.ReadFile(files["/oauth/jwks.json"]); strings.Contains(string(jwks), `"`+old.kid+`"`) {
+		t.Errorf("the retired key is still in the JWKS:\n%s", jwks)
+	}
+	if got := tokenStatus(t, srv, url, now.signer, now.kid, now.alg); got != http.StatusOK {
+		t.Errorf("token with the new key after the retirement: HTTP %d", got)
+	}
+	testenv.Eventually(t, 30*time.Second, "the AS to refuse the retired key", func() bool {
+		return tokenStatus(t, srv, url, old.signer, old.kid, old.alg) >= 400
+	})
 }
 
 // Migration of a registered client to a metadata document (issue 20 §6):
