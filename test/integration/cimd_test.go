@@ -93,35 +93,10 @@ func TestCIMDLintFetchesAsAnASDoes(t *testing.T) {
 // was published for DCRCTL_DOC_CACHE, then the new one (the old one still
 // published).
 func TestDocumentClientAtARealAS(t *testing.T) {
-	dir := t.TempDir()
-	docFile := filepath.Join(dir, "client.json")
-	var maxAge atomic.Int64 // the host's Cache-Control max-age
-	maxAge.Store(1)
-	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/oauth/client.json" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", maxAge.Load()))
-		http.ServeFile(w, r, docFile)
-	}))
-	t.Cleanup(host.Close)
-	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600)
-	idp := testenv.StartCIMDIdP(t, ca)
-	srv := &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+	docFile := filepath.Join(t.TempDir(), "client.json")
+	host, idp, srv := documentWorld(t, map[string]string{"/oauth/client.json": docFile})
 	url := host.URL + "/oauth/client.json"
-
-	c := newClient(t, idp.URL)
-	for _, k := range []string{"DCR_IAT", "DCRCTL_ADMIN_RAT_URL"} {
-		delete(c.env, k)
-	}
-	c.env["DCRCTL_CLIENT_ID_URL"] = url
-	c.env["DCRCTL_CLIENT_DOC_FILE"] = docFile
-	c.env["DCRCTL_DOC_CACHE"] = "3s" // over the AS's cache (max 2 s here)
-	c.env["DCRCTL_CA_FILE"] = ca     // lint fetches the document over https
-	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
+	c := documentClient(t, idp, host, url, docFile)
 	idp.ResetRequests(t)
 	c.mustRun(0, "bootstrap")
 	if reqs := idp.Requests(t); len(reqs) != 0 {
@@ -162,7 +137,7 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.mustRun(0, "status"); !strings.Contains(res.Stdout, "signs from") {
 		t.Errorf("status with a next key published:\n%s", res.Stdout)
 	}
-	maxAge.Store(3600)
+	host.maxAge.Store(3600)
 	var status struct {
 		Keys []struct {
 			PublishedAt *time.Time `json:"published_at"`
@@ -180,7 +155,7 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 	if res := c.mustRun(0, "bootstrap"); !strings.Contains(res.Stdout, "max-age=3600") {
 		t.Errorf("bootstrap does not name the served max-age:\n%s", res.Stdout)
 	}
-	maxAge.Store(1)
+	host.maxAge.Store(1)
 	// doctor fetches the document as the AS does and proves the key with a
 	// token (issue 20 §5); a document the host serves stale is caught.
 	if res := c.run("doctor"); !strings.Contains(res.Stdout, "an AS would accept it") || !strings.Contains(res.Stdout, "issued a private_key_jwt token") {
@@ -219,33 +194,11 @@ func TestDocumentClientAtARealAS(t *testing.T) {
 func TestDocumentClientWithJWKSURI(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{"/oauth/client.json": filepath.Join(dir, "client.json"), "/oauth/jwks.json": filepath.Join(dir, "jwks.json")}
-	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		file, ok := files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "max-age=1")
-		http.ServeFile(w, r, file)
-	}))
-	t.Cleanup(host.Close)
-	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600)
-	idp := testenv.StartCIMDIdP(t, ca)
-	srv := &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+	host, idp, srv := documentWorld(t, files)
 	url := host.URL + "/oauth/client.json"
-
-	c := newClient(t, idp.URL)
-	for _, k := range []string{"DCR_IAT", "DCRCTL_ADMIN_RAT_URL"} {
-		delete(c.env, k)
-	}
-	c.env["DCRCTL_CLIENT_ID_URL"] = url
-	c.env["DCRCTL_CLIENT_DOC_FILE"] = files["/oauth/client.json"]
+	c := documentClient(t, idp, host, url, files["/oauth/client.json"])
 	c.env["DCRCTL_JWKS_FILE"] = files["/oauth/jwks.json"]
 	c.env["DCRCTL_JWKS_URI"] = host.URL + "/oauth/jwks.json"
-	c.env["DCRCTL_DOC_CACHE"] = "3s"
-	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
 	c.mustRun(0, "bootstrap")
 	doc, _ := os.ReadFile(files["/oauth/client.json"])
 	if !strings.Contains(string(doc), `"jwks_uri"`) || strings.Contains(string(doc), `"jwks":`) {
@@ -286,22 +239,9 @@ func TestDocumentClientWithJWKSURI(t *testing.T) {
 // registration deleted through RFC 7592, the state switched, and the move
 // recorded in the audit trail.
 func TestMigrateARegistrationToADocument(t *testing.T) {
-	dir := t.TempDir()
-	docFile := filepath.Join(dir, "client.json")
-	var served atomic.Bool // the static host serves the document only once it is put there
-	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/oauth/client.json" || !served.Load() {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		http.ServeFile(w, r, docFile)
-	}))
-	t.Cleanup(host.Close)
-	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600)
-	idp := testenv.StartCIMDIdP(t, ca) // registration and CIMD both on
-	srv := &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+	docFile := filepath.Join(t.TempDir(), "client.json")
+	host, idp, srv := documentWorld(t, map[string]string{"/oauth/client.json": docFile}) // registration and CIMD both on
+	host.serving.Store(false)                                                            // until the document is put there
 	url := host.URL + "/oauth/client.json"
 
 	c := newClient(t, idp.URL)
@@ -318,7 +258,7 @@ func TestMigrateARegistrationToADocument(t *testing.T) {
 		t.Fatal("a refused migration changed the state")
 	}
 
-	served.Store(true)
+	host.serving.Store(true)
 	c.mustRun(0, "migrate", "--yes")
 	st := c.state()
 	if st.ClientID != url || st.Management != "metadata-document" || st.RegistrationAccessToken != "" {
@@ -335,4 +275,61 @@ func TestMigrateARegistrationToADocument(t *testing.T) {
 		t.Errorf("history:\n%s", res.Stdout)
 	}
 	c.mustRun(0, "bootstrap") // maintained as a document client from now on
+}
+
+// staticHost serves files over https on loopback, as the operator's static
+// host (or CDN) would serve a metadata document: path → file, with the
+// Cache-Control max-age of maxAge, and nothing until serving is on. CA is
+// its certificate as a PEM file, for dcrctl (DCRCTL_CA_FILE) and the AS
+// (NODE_EXTRA_CA_CERTS) to trust.
+type staticHost struct {
+	URL, CA string
+	maxAge  atomic.Int64
+	serving atomic.Bool
+}
+
+func newStaticHost(t *testing.T, files map[string]string) *staticHost {
+	h := &staticHost{}
+	h.maxAge.Store(1)
+	h.serving.Store(true)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		file, ok := files[r.URL.Path]
+		if !ok || !h.serving.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", fmt.Sprintf("max-age=%d", h.maxAge.Load()))
+		http.ServeFile(w, r, file)
+	}))
+	t.Cleanup(srv.Close)
+	h.URL, h.CA = srv.URL, filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(h.CA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// documentWorld is a static host serving files, the real oidc-provider
+// with registration and its CIMD feature on (trusting the host), and that
+// IdP as a Server for token requests.
+func documentWorld(t *testing.T, files map[string]string) (*staticHost, *testenv.IdP, *testenv.Server) {
+	host := newStaticHost(t, files)
+	idp := testenv.StartCIMDIdP(t, host.CA)
+	return host, idp, &testenv.Server{Name: "oidc-provider (CIMD)", BaseURL: idp.URL}
+}
+
+// documentClient is a dcrctl client of the metadata document docFile served
+// at url: no IAT, the client_credentials grant for the token proofs, the
+// host's CA trusted, DCRCTL_DOC_CACHE over the AS's cache (2 s at most here).
+func documentClient(t *testing.T, idp *testenv.IdP, host *staticHost, url, docFile string) *client {
+	c := newClient(t, idp.URL)
+	for _, k := range []string{"DCR_IAT", "DCRCTL_ADMIN_RAT_URL"} {
+		delete(c.env, k)
+	}
+	c.env["DCRCTL_CLIENT_ID_URL"], c.env["DCRCTL_CLIENT_DOC_FILE"] = url, docFile
+	c.env["DCRCTL_DOC_CACHE"] = "3s"
+	c.env["DCRCTL_CA_FILE"] = host.CA
+	c.env["DCRCTL_GRANT_TYPES"] = "authorization_code refresh_token client_credentials"
+	return c
 }
