@@ -70,6 +70,7 @@ var Settings = []Setting{
 	{Key: "client_doc_file", Env: []string{"DCRCTL_CLIENT_DOC_FILE"}, Help: "where the Client ID Metadata Document is written (atomically), for the application or a static host to serve at DCRCTL_CLIENT_ID_URL"},
 	{Key: "jwks_file", Env: []string{"DCRCTL_JWKS_FILE"}, Help: "a metadata document client: write the public keys here, served at DCRCTL_JWKS_URI, which the document names (jwks_uri) instead of holding them inline"},
 	{Key: "jwks_uri", Env: []string{"DCRCTL_JWKS_URI"}, Help: "the https URL DCRCTL_JWKS_FILE is served at"},
+	{Key: "rotation", Env: []string{"DCRCTL_ROTATION"}, Default: "update", Help: "update: keys rotate by an RFC 7592 update (where the IdP offers none, a due rotation is warned about); reregister: there, register a new client with the new key and switch to it"},
 	{Key: "resource_url", Env: []string{"DCRCTL_RESOURCE_URL"}, Help: "the protected resource (an MCP server) the client is for: doctor discovers its authorization servers (RFC 9728) and, for a metadata document client, proves a token at each that supports documents"},
 	{Key: "doc_path", Env: []string{"DCRCTL_DOC_PATH"}, Help: "dcrctl run: also serve the client metadata document at this path on DCRCTL_LISTEN (Cache-Control from DCRCTL_DOC_CACHE, ETag, never a redirect); empty: not served"},
 	{Key: "doc_cache", Env: []string{"DCRCTL_DOC_CACHE"}, Default: "5m", Help: "a metadata document client: the longest an AS may cache the document; a new key signs only this long (or DCRCTL_ACTIVATE_AFTER, if longer) after it was published"},
@@ -94,6 +95,12 @@ var Settings = []Setting{
 	{Key: "iat_scope", Env: []string{"DCRCTL_IAT_SCOPE"}, Default: "dcr_admin"},
 }
 
+// DCRCTL_ROTATION values.
+const (
+	RotationUpdate     = "update"
+	RotationReregister = "reregister"
+)
+
 // DefaultKubeFreshFor is DCRCTL_FRESH_FOR with the Kubernetes store.
 const DefaultKubeFreshFor = 5 * time.Minute
 
@@ -114,6 +121,9 @@ type Config struct {
 	// ResourceURL is the protected resource the client is for (MCP): doctor
 	// discovers its authorization servers.
 	ResourceURL string
+	// Rotation is how keys rotate where they cannot be updated in place:
+	// RotationUpdate (warn) or RotationReregister.
+	Rotation string
 	// DocCache is how long an AS may keep the document cached; DocPath
 	// where `dcrctl run` serves it ("" = not served).
 	DocCache      time.Duration
@@ -409,6 +419,7 @@ func Load(v *viper.Viper) (*Config, error) {
 		JWKSFile:             r.str("jwks_file"),
 		JWKSURI:              r.str("jwks_uri"),
 		ResourceURL:          r.url("resource_url", false),
+		Rotation:             r.oneOf("rotation", RotationUpdate, RotationReregister),
 		DocCache:             r.duration("doc_cache"),
 		DocPath:              r.str("doc_path"),
 		ClientProfile:        r.str("client_profile"),

@@ -90,7 +90,7 @@ func (r *run) replace(ctx context.Context) error {
 // register is the RFC 7591 registration with the initial access token.
 func (r *run) register(ctx context.Context, reason, outcome string) error {
 	r.report.Outcome = outcome
-	if r.pending != nil {
+	if r.pending != nil && !r.withNext {
 		// A fresh registration starts with the active key alone.
 		r.st.PendingKID, r.pending = "", nil
 	}
@@ -120,6 +120,15 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	if err := set.AddKey(pub); err != nil {
 		return err
 	}
+	if r.withNext && r.pending != nil {
+		next, err := keys.PublicJWK(r.pending.signer, r.pending.rec.KID, r.pending.rec.Alg)
+		if err != nil {
+			return err
+		}
+		if err := set.AddKey(next); err != nil {
+			return err
+		}
+	}
 	md["jwks"] = set
 	endpoint, err := r.registrationEndpoint(ctx)
 	if err != nil {
@@ -140,6 +149,11 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		}
 		faults.Point("client-registered") // the IdP has the client; the state does not
 		r.e.IdP.Redactor.Add(reg.RAT)
+		if r.withNext {
+			// The old client cannot be deleted (no RFC 7592): recorded with
+			// the answer that replaces it, in the same write.
+			r.abandon("replaced by rotation by re-registration (DCRCTL_ROTATION=reregister)")
+		}
 		r.st.ClientID = reg.ClientID
 		r.st.RegistrationAccessToken = reg.RAT
 		// RFC 7591 §3.2.1: the RAT and the client URI are RFC 7592's, and
@@ -156,6 +170,12 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		fresh.PublishedAt, fresh.SupersededAt = nil, nil
 		r.st.Keys = []state.Key{fresh}
 		r.markPublished([]string{r.active.rec.KID})
+		if r.withNext && r.pending != nil {
+			next := r.pending.rec
+			next.PublishedAt, next.SupersededAt = nil, nil
+			r.st.PutKey(next)
+			r.markPublished([]string{next.KID})
+		}
 		// The IdP's answer verifies what it registered (see fresh.go), and
 		// is the JWKS as last seen.
 		now := r.now.Truncate(time.Second)
@@ -218,6 +238,9 @@ func (r *run) intendedMetadata() idp.Metadata {
 // read). A due rotation cannot be published in place: it is said, never a
 // reason to register again (which would leave a client behind per start).
 func (r *run) keepUnmanaged(ctx context.Context) error {
+	if r.cfg.Rotation == config.RotationReregister && (r.pending != nil || r.policy().RotationDue(r.active.info(), false, r.now)) {
+		return r.rotateByReregistration(ctx)
+	}
 	if r.cfg.VerifyToken && !r.opts.DryRun {
 		if err := r.proveKey(ctx); err != nil {
 			return err
@@ -227,7 +250,7 @@ func (r *run) keepUnmanaged(ctx context.Context) error {
 	}
 	if r.policy().RotationDue(r.active.info(), false, r.now) {
 		r.e.Log.Warn("the signing key is due for rotation, but this IdP offers no RFC 7592 management: keys cannot be updated in place; "+
-			"`dcrctl register --force` registers a new client with a new key (the old one stays at the IdP, recorded), or rotate at the IdP's console",
+			"DCRCTL_ROTATION=reregister rotates by registering a new client with both keys, `dcrctl register --force` registers a new client with a new key (the old one stays at the IdP, recorded), or rotate at the IdP's console",
 			"client_id", r.st.ClientID, "kid", r.active.rec.KID, "age_days", keys.Days(r.now.Sub(r.active.rec.CreatedAt)))
 	}
 	return nil
@@ -262,4 +285,47 @@ func (r *run) abandon(why string) {
 	r.st.AbandonedClients = append(r.st.AbandonedClients, state.AbandonedClient{ClientID: r.st.ClientID,
 		RegisteredAt: registeredAt, ReplacedAt: r.now.Truncate(time.Second), Reason: why})
 	r.e.Log.Warn("the old client stays at the IdP: an administrator must remove it (dcrctl status lists it)", "client_id", r.st.ClientID, "why", why)
+}
+
+// rotateByReregistration is a key rotation at an IdP that cannot update a
+// client's keys (DCRCTL_ROTATION=reregister). The new client is registered
+// with both keys, the one in use and the next: so whichever of the two
+// files the application reads first (the state's client_id, the PEM), the
+// pair it holds always works. The answer switches the state to the new
+// client in one write, the old client recorded as abandoned (it cannot be
+// deleted); the next key then signs as any promotion does. A crash before
+// the answer is saved leaves the old client in use and a note that warns
+// of a possible unrecorded client.
+func (r *run) rotateByReregistration(ctx context.Context) error {
+	if r.e.IAT == nil && !r.cfg.OpenRegistration {
+		return &MissingIATError{Reason: "rotation by re-registration (DCRCTL_ROTATION=reregister)"}
+	}
+	if r.pending == nil {
+		if err := r.generatePending(nil); err != nil {
+			return err
+		}
+	}
+	if r.pending.rec.PublishedAt == nil || r.st.Key(r.pending.rec.KID).PublishedAt == nil {
+		r.withNext = true
+		if err := r.register(ctx, "rotation by re-registration: this IdP cannot update keys in place", "re-registered"); err != nil {
+			return err
+		}
+	}
+	if r.opts.DryRun {
+		return nil
+	}
+	set := jwk.NewSet()
+	for _, k := range []*localKey{&r.active, r.pending} {
+		if k == nil || k.signer == nil {
+			continue
+		}
+		pub, err := keys.PublicJWK(k.signer, k.rec.KID, k.rec.Alg)
+		if err != nil {
+			return err
+		}
+		if err := set.AddKey(pub); err != nil {
+			return err
+		}
+	}
+	return r.promoteIfReady(&idp.Registration{JWKS: set})
 }

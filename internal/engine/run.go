@@ -29,6 +29,7 @@ type run struct {
 	ctx          context.Context // the operation's: waiting for the lock honours it
 	claimed      bool            // the store's lock is held and the state checked since Load
 	docMaxAge    time.Duration   // a document client's document as served: its Cache-Control max-age
+	withNext     bool            // register with the next key too (rotation by re-registration)
 	renewPlanned bool            // a dry run has already planned a RAT renewal
 	noRotation   bool            // this run discards the pending key: make no new one
 	endpoint     string          // the registration endpoint, once found

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcrctl/dcrctl/internal/keys"
 	"github.com/dcrctl/dcrctl/internal/testenv"
 )
 
@@ -141,5 +142,68 @@ func TestVerifyTokenProvesTheKeyAtARegisterOnlyIdP(t *testing.T) {
 	c.writeState(st)
 	if res := c.mustRun(77, "bootstrap"); !strings.Contains(res.Stderr, "refused a private_key_jwt token request") {
 		t.Errorf("a refused key:\n%s", res.Stderr)
+	}
+}
+
+// DCRCTL_ROTATION=reregister at an IdP without RFC 7592 (issue 19 §3): a
+// due rotation registers a new client with both keys (so whichever file the
+// application reads first, its client_id and key work together), switches
+// to it, records the old client as abandoned, and the next key signs. A
+// kill at every step leaves one client in use, recorded, with a key it
+// holds; the token endpoint is the judge.
+func TestRotationByReregistration(t *testing.T) {
+	srv := testenv.RegisterOnly(t)
+	c := newServerClient(t, srv)
+	c.env["DCRCTL_ROTATION"] = "reregister"
+	c.mustRun(0, "bootstrap")
+	first := c.state()
+	old := c.activeKey()
+	c.age(31)
+	c.mustRun(0, "bootstrap")
+	st := c.state()
+	now := c.activeKey()
+	if st.ClientID == first.ClientID || now.kid == old.kid || len(st.AbandonedClients) != 1 || st.AbandonedClients[0].ClientID != first.ClientID {
+		t.Fatalf("after the rotation: client %s (was %s), key %s (was %s), abandoned %+v", st.ClientID, first.ClientID, now.kid, old.kid, st.AbandonedClients)
+	}
+	for _, k := range []signingKey{now, old} { // the new client holds both keys
+		if got := tokenStatus(t, srv, st.ClientID, k.signer, k.kid, k.alg); got != 200 {
+			t.Errorf("token for the new client with key %s: HTTP %d", k.kid, got)
+		}
+	}
+	srv.ResetRequests(t)
+	c.mustRun(0, "bootstrap")
+	if reqs := srv.Requests(t); len(reqs) != 0 {
+		t.Errorf("after the rotation a no-change bootstrap sent %v", methods(reqs))
+	}
+
+	for _, point := range []string{"pending-key-written", "pending-key-recorded", "intent-recorded", "client-registered", "pending-key-renamed"} {
+		t.Run(point, func(t *testing.T) {
+			c := newServerClient(t, srv)
+			c.env["DCRCTL_ROTATION"] = "reregister"
+			c.mustRun(0, "bootstrap")
+			c.age(31)
+			c.env["DCRCTL_FAULT_KILL_AT"] = point
+			if res := c.run("bootstrap"); res.Code != -1 {
+				t.Fatalf("not killed at %q (exit %d)\n%s", point, res.Code, res.Stderr)
+			}
+			delete(c.env, "DCRCTL_FAULT_KILL_AT")
+			// Whatever client_id and key the application reads right after
+			// the kill work together. (Killed between the PEM's rename and
+			// the state's write, active_kid still names the old key until
+			// the next run, as for any promotion: the key is named here by
+			// its record, matched by thumbprint.)
+			st, k := c.state(), c.activeKey()
+			if tp, _ := keys.Thumbprint(k.signer); st.KeyByThumbprint(tp) != nil {
+				k.kid = st.KeyByThumbprint(tp).KID
+			}
+			if tokenStatus(t, srv, st.ClientID, k.signer, k.kid, k.alg) != 200 {
+				t.Errorf("after the kill the client %s with key %s does not work", st.ClientID, k.kid)
+			}
+			c.mustRun(0, "bootstrap")
+			st, k = c.state(), c.activeKey()
+			if tokenStatus(t, srv, st.ClientID, k.signer, k.kid, k.alg) != 200 || st.PendingKID != "" || len(st.AbandonedClients) == 0 {
+				t.Errorf("after recovery: client %s, key %s, next %q, abandoned %v", st.ClientID, k.kid, st.PendingKID, st.AbandonedClients)
+			}
+		})
 	}
 }
