@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -287,9 +288,9 @@ func (e *Engine) checkDocument(ctx context.Context, st *state.State) []Check {
 		return []Check{doc}
 	}
 	key := Check{Name: "signing key in the served document"}
-	signer, err := keys.LoadPEM(e.Cfg.SigningKeyPath)
+	signer, alg, err := e.activeSigner(st)
 	switch {
-	case err != nil || st == nil:
+	case err != nil:
 		key.Skipped, key.OK, key.Found = true, true, "no signing key yet"
 		return []Check{doc, key}
 	case keys.Find(set, st.ActiveKID) == nil:
@@ -305,11 +306,6 @@ func (e *Engine) checkDocument(ctx context.Context, st *state.State) []Check {
 	}
 	endpoint, err := e.IdP.TokenEndpoint(ctx, e.Cfg.IdPBaseURL)
 	if err == nil {
-		rec := st.Key(st.ActiveKID)
-		alg := ""
-		if rec != nil {
-			alg = rec.Alg
-		}
 		err = e.IdP.ProveKey(ctx, endpoint, url, signer, st.ActiveKID, alg)
 	}
 	if err != nil {
@@ -426,20 +422,18 @@ func (e *Engine) checkResource(ctx context.Context, st *state.State) []Check {
 	}
 	found.OK, found.Found = true, strings.Join(names, ", ")
 	out := []Check{found}
-	signer, keyErr := keys.LoadPEM(e.Cfg.SigningKeyPath)
-	if e.Cfg.ClientIDURL == "" || st == nil || keyErr != nil {
+	if e.Cfg.ClientIDURL == "" {
 		return out
 	}
-	rec := st.Key(st.ActiveKID)
+	signer, alg, err := e.activeSigner(st)
+	if err != nil {
+		return out
+	}
 	for _, as := range rep.AuthorizationServers {
 		if as.Choice != "client-id-metadata-document" {
 			continue
 		}
 		c := Check{Name: "token at " + as.Issuer}
-		alg := ""
-		if rec != nil {
-			alg = rec.Alg
-		}
 		if err := e.IdP.ProveKey(ctx, as.TokenEndpoint, e.Cfg.ClientIDURL, signer, st.ActiveKID, alg); err != nil {
 			c.Found, c.Fix = err.Error(), "the AS must be able to fetch "+e.Cfg.ClientIDURL+" and allow the client_credentials grant"
 		} else {
@@ -448,4 +442,21 @@ func (e *Engine) checkResource(ctx context.Context, st *state.State) []Check {
 		out = append(out, c)
 	}
 	return out
+}
+
+// activeSigner is the signing key on disk with the alg its record names,
+// for doctor's token proofs; an error when there is no key (or no state).
+func (e *Engine) activeSigner(st *state.State) (crypto.Signer, string, error) {
+	if st == nil {
+		return nil, "", errors.New("no state")
+	}
+	signer, err := keys.LoadPEM(e.Cfg.SigningKeyPath)
+	if err != nil {
+		return nil, "", err
+	}
+	alg := ""
+	if rec := st.Key(st.ActiveKID); rec != nil {
+		alg = rec.Alg
+	}
+	return signer, alg, nil
 }

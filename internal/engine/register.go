@@ -55,9 +55,8 @@ func (r *run) replaceOnce(ctx context.Context) error {
 // RAT, DELETE refused) is recorded as abandoned with the new client's
 // answer, so that every client dcrctl created stays accounted for.
 func (r *run) replace(ctx context.Context) error {
-	abandon := r.abandon
 	if r.st.Unmanaged() {
-		abandon("replaced; the IdP offers no RFC 7592 management to delete it")
+		r.abandon("replaced; the IdP offers no RFC 7592 management to delete it")
 		if r.opts.DryRun {
 			r.report.step("leave client %s at the IdP (it cannot be deleted without RFC 7592 management) and record it as abandoned", r.st.ClientID)
 		}
@@ -77,7 +76,7 @@ func (r *run) replace(ctx context.Context) error {
 			}
 			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
 			if !idp.IsNotFound(err) {
-				abandon("replaced; its deletion was refused: " + err.Error())
+				r.abandon("replaced; its deletion was refused: " + err.Error())
 			}
 		} else {
 			r.report.step("delete the registration of client %s", r.st.ClientID)

@@ -51,13 +51,32 @@ func DiscoveryURLs(baseURL string) []string {
 // once: only when every location says there is no document
 // (NoDiscoveryError) may a caller fall back to a conventional path.
 func (cl *Client) Discover(ctx context.Context, baseURL string) (string, error) {
+	var doc struct {
+		Issuer               string `json:"issuer"`
+		RegistrationEndpoint string `json:"registration_endpoint"`
+	}
+	docURL, err := cl.metadataDocument(ctx, baseURL, &doc)
+	if err != nil {
+		return "", err
+	}
+	// Userinfo in IDP_BASE_URL is a credential, not part of the issuer.
+	if doc.Issuer != "" && strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(redactURL(baseURL), "/") {
+		return "", &BadResponseError{Op: "discovery", URL: docURL, Problem: fmt.Sprintf("issuer %q is not IDP_BASE_URL %q (OIDC Discovery §4.3): set IDP_BASE_URL to the issuer", doc.Issuer, redactURL(baseURL))}
+	}
+	if doc.RegistrationEndpoint == "" {
+		return "", &NoRegistrationEndpointError{DocumentURL: docURL}
+	}
+	return doc.RegistrationEndpoint, nil
+}
+
+// metadataDocument decodes into doc the first metadata document found at
+// DiscoveryURLs(baseURL), returning where (redacted). A location that
+// answers 4xx has no document; anything else (a transport error, a 5xx)
+// stops the search at once.
+func (cl *Client) metadataDocument(ctx context.Context, baseURL string, doc any) (string, error) {
 	var tried []string
 	for _, docURL := range DiscoveryURLs(baseURL) {
-		var doc struct {
-			Issuer               string `json:"issuer"`
-			RegistrationEndpoint string `json:"registration_endpoint"`
-		}
-		_, err := cl.do(ctx, call{op: "discovery", method: http.MethodGet, url: docURL}, &doc)
+		_, err := cl.do(ctx, call{op: "discovery", method: http.MethodGet, url: docURL}, doc)
 		var httpErr *Error
 		switch {
 		case errors.As(err, &httpErr) && httpErr.Status < 500:
@@ -69,14 +88,7 @@ func (cl *Client) Discover(ctx context.Context, baseURL string) (string, error) 
 		case err != nil:
 			return "", err
 		}
-		// Userinfo in IDP_BASE_URL is a credential, not part of the issuer.
-		if doc.Issuer != "" && strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(redactURL(baseURL), "/") {
-			return "", &BadResponseError{Op: "discovery", URL: redactURL(docURL), Problem: fmt.Sprintf("issuer %q is not IDP_BASE_URL %q (OIDC Discovery §4.3): set IDP_BASE_URL to the issuer", doc.Issuer, redactURL(baseURL))}
-		}
-		if doc.RegistrationEndpoint == "" {
-			return "", &NoRegistrationEndpointError{DocumentURL: redactURL(docURL)}
-		}
-		return doc.RegistrationEndpoint, nil
+		return redactURL(docURL), nil
 	}
 	return "", &NoDiscoveryError{Tried: tried}
 }

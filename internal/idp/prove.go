@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,25 +19,17 @@ import (
 // TokenEndpoint finds the token endpoint in the IdP's metadata (the
 // locations DiscoveryURLs names, in order).
 func (cl *Client) TokenEndpoint(ctx context.Context, baseURL string) (string, error) {
-	var tried []string
-	for _, docURL := range DiscoveryURLs(baseURL) {
-		var doc struct {
-			TokenEndpoint string `json:"token_endpoint"`
-		}
-		_, err := cl.do(ctx, call{op: "discovery", method: http.MethodGet, url: docURL}, &doc)
-		var httpErr *Error
-		switch {
-		case errors.As(err, &httpErr) && httpErr.Status < 500:
-			tried = append(tried, redactURL(docURL))
-			continue
-		case err != nil:
-			return "", err
-		case doc.TokenEndpoint == "":
-			return "", &BadResponseError{Op: "discovery", URL: redactURL(docURL), Problem: "no token_endpoint"}
-		}
-		return doc.TokenEndpoint, nil
+	var doc struct {
+		TokenEndpoint string `json:"token_endpoint"`
 	}
-	return "", &NoDiscoveryError{Tried: tried}
+	docURL, err := cl.metadataDocument(ctx, baseURL, &doc)
+	switch {
+	case err != nil:
+		return "", err
+	case doc.TokenEndpoint == "":
+		return "", &BadResponseError{Op: "discovery", URL: docURL, Problem: "no token_endpoint"}
+	}
+	return doc.TokenEndpoint, nil
 }
 
 // KeyRefusedError: the token endpoint refused a client-credentials request
