@@ -55,10 +55,11 @@ func (cl *Client) Discover(ctx context.Context, baseURL string) (string, error) 
 		Issuer               string `json:"issuer"`
 		RegistrationEndpoint string `json:"registration_endpoint"`
 	}
-	docURL, err := cl.metadataDocument(ctx, baseURL, &doc)
+	docURL, err := cl.firstDocument(ctx, "discovery", DiscoveryURLs(baseURL), &doc)
 	if err != nil {
 		return "", err
 	}
+	docURL = redactURL(docURL)
 	// Userinfo in IDP_BASE_URL is a credential, not part of the issuer.
 	if doc.Issuer != "" && strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(redactURL(baseURL), "/") {
 		return "", &BadResponseError{Op: "discovery", URL: docURL, Problem: fmt.Sprintf("issuer %q is not IDP_BASE_URL %q (OIDC Discovery §4.3): set IDP_BASE_URL to the issuer", doc.Issuer, redactURL(baseURL))}
@@ -69,14 +70,15 @@ func (cl *Client) Discover(ctx context.Context, baseURL string) (string, error) 
 	return doc.RegistrationEndpoint, nil
 }
 
-// metadataDocument decodes into doc the first metadata document found at
-// DiscoveryURLs(baseURL), returning where (redacted). A location that
-// answers 4xx has no document; anything else (a transport error, a 5xx)
-// stops the search at once.
-func (cl *Client) metadataDocument(ctx context.Context, baseURL string, doc any) (string, error) {
+// firstDocument decodes into doc the first JSON metadata document found at
+// urls, tried in order, and returns where it was found. A location that
+// answers 4xx has no document (NoDiscoveryError when none has one);
+// anything else (a transport error, a 5xx) stops the search at once, so
+// that an outage is never taken for a missing document.
+func (cl *Client) firstDocument(ctx context.Context, op string, urls []string, doc any) (string, error) {
 	var tried []string
-	for _, docURL := range DiscoveryURLs(baseURL) {
-		_, err := cl.do(ctx, call{op: "discovery", method: http.MethodGet, url: docURL}, doc)
+	for _, docURL := range urls {
+		_, err := cl.do(ctx, call{op: op, method: http.MethodGet, url: docURL}, doc)
 		var httpErr *Error
 		switch {
 		case errors.As(err, &httpErr) && httpErr.Status < 500:
@@ -88,7 +90,7 @@ func (cl *Client) metadataDocument(ctx context.Context, baseURL string, doc any)
 		case err != nil:
 			return "", err
 		}
-		return redactURL(docURL), nil
+		return docURL, nil
 	}
 	return "", &NoDiscoveryError{Tried: tried}
 }

@@ -22,12 +22,12 @@ func (cl *Client) TokenEndpoint(ctx context.Context, baseURL string) (string, er
 	var doc struct {
 		TokenEndpoint string `json:"token_endpoint"`
 	}
-	docURL, err := cl.metadataDocument(ctx, baseURL, &doc)
+	docURL, err := cl.firstDocument(ctx, "discovery", DiscoveryURLs(baseURL), &doc)
 	switch {
 	case err != nil:
 		return "", err
 	case doc.TokenEndpoint == "":
-		return "", &BadResponseError{Op: "discovery", URL: docURL, Problem: "no token_endpoint"}
+		return "", &BadResponseError{Op: "discovery", URL: redactURL(docURL), Problem: "no token_endpoint"}
 	}
 	return doc.TokenEndpoint, nil
 }

@@ -69,23 +69,11 @@ func (cl *Client) DiscoverResource(ctx context.Context, resource string) (*Resou
 		Resource             string   `json:"resource"`
 		AuthorizationServers []string `json:"authorization_servers"`
 	}
-	var tried []string
-	for _, u := range candidates {
-		_, err := cl.do(ctx, call{op: "protected resource metadata", method: http.MethodGet, url: u}, &prm)
-		var httpErr *Error
-		if errors.As(err, &httpErr) && httpErr.Status < 500 {
-			tried = append(tried, redactURL(u))
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		rep.MetadataURL, rep.How = redactURL(u), how[u]
-		break
+	found, err := cl.firstDocument(ctx, "protected resource metadata", candidates, &prm)
+	if err != nil {
+		return nil, err
 	}
-	if rep.MetadataURL == "" {
-		return nil, &NoDiscoveryError{Tried: tried}
-	}
+	rep.MetadataURL, rep.How = redactURL(found), how[found]
 	if len(prm.AuthorizationServers) == 0 {
 		return nil, &BadResponseError{Op: "protected resource metadata", URL: rep.MetadataURL, Problem: "no authorization_servers"}
 	}
@@ -170,24 +158,18 @@ func (cl *Client) authorizationServer(ctx context.Context, issuer string) Author
 		AuthMethods            []string `json:"token_endpoint_auth_methods_supported"`
 		ClientIDMetadataDocSup bool     `json:"client_id_metadata_document_supported"`
 	}
-	for _, u := range asMetadataURLs(issuer) {
-		_, err := cl.do(ctx, call{op: "authorization server metadata", method: http.MethodGet, url: u}, &doc)
-		var httpErr *Error
-		if errors.As(err, &httpErr) && httpErr.Status < 500 {
-			continue
-		}
-		if err != nil {
-			as.Error, as.Why = err.Error(), "its metadata could not be read"
-			return as
-		}
-		as.MetadataURL = redactURL(u)
-		break
-	}
+	found, err := cl.firstDocument(ctx, "authorization server metadata", asMetadataURLs(issuer), &doc)
+	var none *NoDiscoveryError
 	switch {
-	case as.MetadataURL == "":
-		as.Error, as.Why = "no metadata document", "no metadata at "+strings.Join(asMetadataURLs(issuer), ", ")
+	case errors.As(err, &none):
+		as.Error, as.Why = "no metadata document", "no metadata at "+strings.Join(none.Tried, ", ")
 		return as
-	case strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(issuer, "/"):
+	case err != nil:
+		as.Error, as.Why = err.Error(), "its metadata could not be read"
+		return as
+	}
+	as.MetadataURL = redactURL(found)
+	if strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(issuer, "/") {
 		// RFC 8414 §3.3: a document for another issuer is not this AS's.
 		as.Error, as.Why = fmt.Sprintf("the metadata names issuer %q", doc.Issuer), "its metadata is another issuer's (RFC 8414 §3.3): not trusted"
 		return as
