@@ -185,7 +185,11 @@ func writeStatusTable(w io.Writer, st *engine.Status) {
 		}
 	}
 	for _, ab := range st.AbandonedClients {
-		fmt.Fprintf(w, "abandoned: client %s (replaced %s: %s): it stays at the IdP until an administrator removes it\n", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), ab.Reason)
+		fate := "it stays at the IdP until an administrator removes it"
+		if ab.Deletable() {
+			fate = "dcrctl deletes it on its next bootstrap"
+		}
+		fmt.Fprintf(w, "abandoned: client %s (replaced %s: %s): %s\n", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), ab.Reason, fate)
 	}
 	if st.Management == "none" {
 		fmt.Fprintln(w, "keys: as dcrctl registered them (the IdP's copy cannot be read without RFC 7592)")

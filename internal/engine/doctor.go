@@ -68,12 +68,22 @@ func (e *Engine) Doctor(ctx context.Context) []Check {
 		}
 	}
 	if st != nil && len(st.AbandonedClients) > 0 {
-		var ids []string
+		var stuck, pending []string
 		for _, ab := range st.AbandonedClients {
-			ids = append(ids, ab.ClientID)
+			if ab.Deletable() {
+				pending = append(pending, ab.ClientID)
+			} else {
+				stuck = append(stuck, ab.ClientID)
+			}
 		}
-		add(Check{Name: "abandoned clients", Found: fmt.Sprintf("%d client(s) dcrctl replaced but could not delete: %s", len(ids), strings.Join(ids, ", ")),
-			Fix: "ask the IdP's administrator to delete them (they still hold keys dcrctl published), then remove them from abandoned_clients in the state"})
+		if len(stuck) > 0 {
+			add(Check{Name: "abandoned clients", Found: fmt.Sprintf("%d client(s) dcrctl replaced but could not delete: %s", len(stuck), strings.Join(stuck, ", ")),
+				Fix: "ask the IdP's administrator to delete them (they still hold keys dcrctl published), then remove them from abandoned_clients in the state"})
+		}
+		if len(pending) > 0 {
+			add(Check{Name: "replaced clients", Found: fmt.Sprintf("%d replaced client(s) not yet deleted: %s", len(pending), strings.Join(pending, ", ")),
+				Fix: "run dcrctl bootstrap: it deletes them once the client in use is proven"})
+		}
 	}
 	add(e.checkRecovery())
 	add(e.checkIAT(ctx, st))

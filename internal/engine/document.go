@@ -380,13 +380,13 @@ func (r *run) migrateToDocument(ctx context.Context) error {
 		case idp.IsNotFound(err):
 			r.report.step("client %s was already gone from the IdP", old)
 		case refusedOutright(err):
-			r.abandon("migrated to a metadata document; its deletion was refused: " + err.Error())
+			r.abandon(r.replaced("migrated to a metadata document; its deletion was refused: "+err.Error(), false))
 			r.report.step("record client %s as abandoned (its deletion was refused)", old)
 		default:
 			return fmt.Errorf("deleting client %s: %w (client %s stays in use; run again)", old, err, old)
 		}
 	default:
-		r.abandon("migrated to a metadata document; the IdP offers no RFC 7592 management to delete it")
+		r.abandon(r.replaced("migrated to a metadata document; the IdP offers no RFC 7592 management to delete it", false))
 		r.report.step("record client %s as abandoned (no RFC 7592 management to delete it)", old)
 	}
 	now := r.now.Truncate(time.Second)

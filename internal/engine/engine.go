@@ -77,27 +77,36 @@ func (o Options) acts() bool { return o.Rotate || o.Retire != "" || o.RenewRAT }
 // the no-change path makes exactly one request.
 func (e *Engine) Bootstrap(ctx context.Context, opts Options) (*Report, error) {
 	return e.withRun(ctx, opts, func(ctx context.Context, r *run) error {
-		switch {
-		case opts.MigrateToDocument:
-			return r.migrateToDocument(ctx)
-		case r.cfg.ClientIDURL != "":
-			return r.maintainDocument(ctx)
-		case opts.Force:
-			return r.replace(ctx)
-		case r.cfg.ForceReplace && !opts.acts():
-			return r.replaceOnce(ctx)
-		case !r.st.Registered():
-			return r.register(ctx, "no cached credentials", "registered")
-		case r.st.Unmanaged():
-			return r.keepUnmanaged(ctx)
-		case r.verifiedRecently():
-			r.report.VerifiedAt = r.st.VerifiedAt
-			r.e.Log.Info("the registration was verified at the IdP recently and nothing is due; not reading it again",
-				"client_id", r.st.ClientID, "verified_at", r.st.VerifiedAt.Format(time.RFC3339), "fresh_for", r.freshFor().String())
-			return nil
+		if err := r.bootstrap(ctx); err != nil {
+			return err
 		}
-		return r.maintain(ctx)
+		return r.deleteAbandoned(ctx)
 	})
+}
+
+// bootstrap chooses what this run does to the client.
+func (r *run) bootstrap(ctx context.Context) error {
+	opts := r.opts
+	switch {
+	case opts.MigrateToDocument:
+		return r.migrateToDocument(ctx)
+	case r.cfg.ClientIDURL != "":
+		return r.maintainDocument(ctx)
+	case opts.Force:
+		return r.replace(ctx)
+	case r.cfg.ForceReplace && !opts.acts():
+		return r.replaceOnce(ctx)
+	case !r.st.Registered():
+		return r.register(ctx, "no cached credentials", "registered")
+	case r.st.Unmanaged():
+		return r.keepUnmanaged(ctx)
+	case r.verifiedRecently():
+		r.report.VerifiedAt = r.st.VerifiedAt
+		r.e.Log.Info("the registration was verified at the IdP recently and nothing is due; not reading it again",
+			"client_id", r.st.ClientID, "verified_at", r.st.VerifiedAt.Format(time.RFC3339), "fresh_for", r.freshFor().String())
+		return nil
+	}
+	return r.maintain(ctx)
 }
 
 // RequestsSent counts the requests sent to the IdP so far (retries

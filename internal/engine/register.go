@@ -50,38 +50,62 @@ func (r *run) replaceOnce(ctx context.Context) error {
 	return err
 }
 
-// replace deletes the registration (when the RAT still works) and registers
-// again. A client that cannot be deleted (no RFC 7592 management, a dead
-// RAT, DELETE refused) is recorded as abandoned with the new client's
-// answer, so that every client dcrctl created stays accounted for.
+// replace registers the client again. The old client stays in use until
+// the new one's answer is saved, recorded as abandoned in that same write,
+// and is deleted once the new client is proven (deleteAbandoned) where its
+// RAT or the admin API allows; otherwise it stays listed for an
+// administrator. Only where DCR_CLIENT_ID names the very client being
+// replaced, which an IdP that honours it cannot hold twice, is it deleted
+// first.
 func (r *run) replace(ctx context.Context) error {
-	if r.st.Unmanaged() {
-		r.abandon("replaced; the IdP offers no RFC 7592 management to delete it")
-		if r.opts.DryRun {
-			r.report.step("leave client %s at the IdP (it cannot be deleted without RFC 7592 management) and record it as abandoned", r.st.ClientID)
-		}
+	if !r.st.Registered() {
+		return r.register(ctx, "forced re-registration", "re-registered")
 	}
-	if r.st.HasCredentials() {
-		uri, err := r.clientURI(ctx)
-		if err != nil {
+	if r.cfg.ClientID != "" && r.cfg.ClientID == r.st.ClientID && r.st.HasCredentials() {
+		return r.replaceSameClientID(ctx)
+	}
+	why := "replaced by a forced re-registration"
+	credentials := r.st.HasCredentials()
+	if credentials {
+		if _, err := r.clientURI(ctx); err != nil {
 			return err
 		}
-		if r.opts.DryRun {
-			r.report.step("delete the registration of client %s", r.st.ClientID)
-		} else if err := r.claimForRAT(); err != nil {
+	} else {
+		why += "; the IdP offers no RFC 7592 management to delete it"
+	}
+	r.replacing = r.replaced(why, credentials)
+	if r.opts.DryRun && !credentials {
+		r.report.step("leave client %s at the IdP (it cannot be deleted without RFC 7592 management) and record it as abandoned", r.st.ClientID)
+	}
+	if r.opts.DryRun && credentials {
+		r.report.step("keep client %s until the new client is registered, then delete it", r.st.ClientID)
+	}
+	return r.register(ctx, "forced re-registration", "re-registered")
+}
+
+// replaceSameClientID deletes the registration, then registers the same
+// client_id again (DCR_CLIENT_ID). A refused deletion is recorded as an
+// abandoned client with the new client's answer.
+func (r *run) replaceSameClientID(ctx context.Context) error {
+	uri, err := r.clientURI(ctx)
+	if err != nil {
+		return err
+	}
+	if r.opts.DryRun {
+		r.report.step("delete the registration of client %s", r.st.ClientID)
+	} else if err := r.claimForRAT(); err != nil {
+		return err
+	} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
+		if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
 			return err
-		} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
-			if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
-				return err
-			}
-			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
-			if !idp.IsNotFound(err) {
-				r.abandon("replaced; its deletion was refused: " + err.Error())
-			}
-		} else {
-			r.report.step("delete the registration of client %s", r.st.ClientID)
-			faults.Point("client-deleted")
 		}
+		r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
+		if !idp.IsNotFound(err) {
+			r.replacing = r.replaced("replaced; its deletion was refused: "+err.Error(), false)
+		}
+	} else {
+		r.report.step("delete the registration of client %s", r.st.ClientID)
+		faults.Point("client-deleted")
 	}
 	return r.register(ctx, "forced re-registration", "re-registered")
 }
@@ -148,11 +172,10 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		}
 		faults.Point("client-registered") // the IdP has the client; the state does not
 		r.e.IdP.Redactor.Add(reg.RAT)
-		if r.withNext {
-			// The old client cannot be deleted (no RFC 7592): recorded with
-			// the answer that replaces it, in the same write.
-			r.abandon("replaced by rotation by re-registration (DCRCTL_ROTATION=reregister)")
-		}
+		// The client this one replaces is recorded with the answer, in
+		// the same write.
+		r.abandon(r.replacing)
+		r.replacing = nil
 		r.st.ClientID = reg.ClientID
 		r.st.RegistrationAccessToken = reg.RAT
 		// RFC 7591 §3.2.1: the RAT and the client URI are RFC 7592's, and
@@ -270,22 +293,6 @@ func (r *run) proveKey(ctx context.Context) error {
 	return nil
 }
 
-// abandon records the client of this state as abandoned: replaced, and
-// left at the IdP because it could not be deleted. Saved with the next
-// write (the new client's answer, or the switch that replaces it).
-func (r *run) abandon(why string) {
-	if r.opts.DryRun || r.st.ClientID == "" {
-		return
-	}
-	var registeredAt *time.Time
-	if rec := r.st.Key(r.st.ActiveKID); rec != nil && rec.PublishedAt != nil {
-		registeredAt = rec.PublishedAt
-	}
-	r.st.AbandonedClients = append(r.st.AbandonedClients, state.AbandonedClient{ClientID: r.st.ClientID,
-		RegisteredAt: registeredAt, ReplacedAt: r.now.Truncate(time.Second), Reason: why})
-	r.e.Log.Warn("the old client stays at the IdP: an administrator must remove it (dcrctl status lists it)", "client_id", r.st.ClientID, "why", why)
-}
-
 // rotateByReregistration is a key rotation at an IdP that cannot update a
 // client's keys (DCRCTL_ROTATION=reregister). The new client is registered
 // with both keys, the one in use and the next: so whichever of the two
@@ -306,6 +313,7 @@ func (r *run) rotateByReregistration(ctx context.Context) error {
 	}
 	if r.pending.rec.PublishedAt == nil || r.st.Key(r.pending.rec.KID).PublishedAt == nil {
 		r.withNext = true
+		r.replacing = r.replaced("replaced by rotation by re-registration (DCRCTL_ROTATION=reregister)", false)
 		if err := r.register(ctx, "rotation by re-registration: this IdP cannot update keys in place", "re-registered"); err != nil {
 			return err
 		}

@@ -25,14 +25,17 @@ type run struct {
 	pending *localKey
 	report  *Report
 
-	basis        Basis           // what this run's plan is computed from
-	ctx          context.Context // the operation's: waiting for the lock honours it
-	claimed      bool            // the store's lock is held and the state checked since Load
-	docMaxAge    time.Duration   // a document client's document as served: its Cache-Control max-age
-	withNext     bool            // register with the next key too (rotation by re-registration)
-	renewPlanned bool            // a dry run has already planned a RAT renewal
-	noRotation   bool            // this run discards the pending key: make no new one
-	endpoint     string          // the registration endpoint, once found
+	basis     Basis           // what this run's plan is computed from
+	ctx       context.Context // the operation's: waiting for the lock honours it
+	claimed   bool            // the store's lock is held and the state checked since Load
+	docMaxAge time.Duration   // a document client's document as served: its Cache-Control max-age
+	withNext  bool            // register with the next key too (rotation by re-registration)
+	// replacing is the client a registration replaces, recorded as
+	// abandoned with its answer.
+	replacing    *state.AbandonedClient
+	renewPlanned bool   // a dry run has already planned a RAT renewal
+	noRotation   bool   // this run discards the pending key: make no new one
+	endpoint     string // the registration endpoint, once found
 }
 
 // maxConflictRetries bounds how often a run starts again after another
@@ -87,6 +90,9 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 	}
 	warnIfReadable(e.Log, cfg.StatePath, "BFF_CLIENT_CRED_PATH")
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
+	for _, ab := range st.AbandonedClients {
+		e.IdP.Redactor.Add(ab.RegistrationAccessToken)
+	}
 	switch {
 	case opts.acts() && !st.Registered() && cfg.ClientIDURL == "":
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}

@@ -120,7 +120,9 @@ func (r *run) status(ctx context.Context) *Status {
 		CheckedAt:       r.now,
 		Drift:           []Drift{},
 	}
-	st.AbandonedClients = r.st.AbandonedClients
+	for _, ab := range r.st.AbandonedClients {
+		st.AbandonedClients = append(st.AbandonedClients, ab.Public())
+	}
 	if r.st.Registered() {
 		st.Management = firstNonEmpty(r.st.Management, state.ManagementRFC7592)
 	}

@@ -163,13 +163,36 @@ const (
 	ManagementDocument = "metadata-document"
 )
 
-// AbandonedClient is a client dcrctl created and replaced but could not
-// delete.
+// AbandonedClient is a client dcrctl created and then replaced. One that
+// can be deleted (its RAT, or the admin API) is deleted once its
+// replacement is proven, and leaves the list; one that cannot stays listed
+// until an administrator removes it.
 type AbandonedClient struct {
 	ClientID     string     `json:"client_id"`
 	RegisteredAt *time.Time `json:"registered_at,omitempty"`
 	ReplacedAt   time.Time  `json:"replaced_at"`
 	Reason       string     `json:"reason"`
+	// Management, RegistrationClientURI and RegistrationAccessToken are how
+	// it can still be deleted (RFC 7592 §2.3, or the admin API). The RAT is a
+	// secret: it lives in the state alone, never in status output.
+	Management              string `json:"management,omitempty"`
+	RegistrationClientURI   string `json:"registration_client_uri,omitempty"`
+	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
+	// DeleteSentAt is the write-ahead note of its DELETE: a later refusal of
+	// its token means the deletion most likely succeeded unanswered.
+	DeleteSentAt *time.Time `json:"delete_sent_at,omitempty"`
+}
+
+// Deletable reports whether dcrctl can still delete it: with its own RAT
+// on its registration_client_uri, or through the IdP's admin API.
+func (a AbandonedClient) Deletable() bool {
+	return a.RegistrationClientURI != "" && (a.RegistrationAccessToken != "" || a.Management == ManagementAdminAPI)
+}
+
+// Public is the record without its secret, for status and the TUI.
+func (a AbandonedClient) Public() AbandonedClient {
+	a.RegistrationAccessToken = ""
+	return a
 }
 
 // Registered reports whether this state holds a client the IdP issued,

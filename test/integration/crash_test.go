@@ -31,7 +31,7 @@ func TestCrashAtEveryStepRecovers(t *testing.T) {
 		}, env: map[string]string{"BFF_JWK_ROTATE_AFTER_DAYS": "45"}, points: []string{"intent-recorded", "jwks-accepted", "jwks-recorded"}},
 		{name: "RAT renewal", setup: func(c *client) { c.mustRun(0, "bootstrap"); c.revokeRAT() }, points: []string{"intent-recorded", "rat-renewed"}},
 		{name: "force replace", setup: func(c *client) { c.mustRun(0, "bootstrap") },
-			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"client-deleted", "intent-recorded", "client-registered"}},
+			env: map[string]string{"DCR_FORCE_REPLACE": "true"}, points: []string{"intent-recorded", "client-registered", "client-deleted"}},
 	}
 	covered := 0
 	for _, sc := range scenarios {
@@ -54,6 +54,9 @@ func TestCrashAtEveryStepRecovers(t *testing.T) {
 				delete(c.env, "DCR_FORCE_REPLACE")
 				c.mustRun(0, "bootstrap") // and a plain run after that is quiet and fine
 				assertKeyMatchesState(t, c)
+				if ab := c.state().AbandonedClients; len(ab) != 0 {
+					t.Errorf("replaced clients left undeleted after recovery: %+v", ab)
+				}
 				if n := c.state().InFlight; n != nil {
 					t.Errorf("write-ahead note left after recovery: %+v", n)
 				}

@@ -304,6 +304,9 @@ func TestInteropOperatorCommands(t *testing.T) {
 		if srv.KeepsClientID == (c.state().ClientID != old) {
 			t.Errorf("register --force: client %q -> %q", old, c.state().ClientID)
 		}
+		if ab := c.state().AbandonedClients; len(ab) != 0 {
+			t.Errorf("register --force left the old client undeleted: %+v", ab)
+		}
 		assertKeyMatchesState(t, c)
 		assertTokenWorks(t, srv, c, c.activeKey())
 
