@@ -289,7 +289,7 @@ func (a *App) newEngine(cfg *config.Config) (*engine.Engine, error) {
 	}
 	e := &engine.Engine{
 		Cfg: cfg,
-		IdP: &idp.Client{HTTP: httpClient, RetryDeadline: cfg.RetryDeadline, Log: a.log, Redactor: a.redactor},
+		IdP: &idp.Client{HTTP: httpClient, RetryDeadline: cfg.RetryDeadline, Log: a.log, Redactor: a.redactor, AuthScheme: cfg.AuthScheme},
 		Log: a.log,
 		Now: time.Now,
 	}

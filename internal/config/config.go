@@ -6,6 +6,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"os"
@@ -55,6 +56,8 @@ var Settings = []Setting{
 	{Key: "idp_preset", Env: []string{"DCRCTL_IDP_PRESET"}, Default: "generic", Help: "the IdP's dialect: " + strings.Join(PresetNames(), ", ")},
 	{Key: "rat_recovery", Env: []string{"DCRCTL_RAT_RECOVERY"}, Help: "how a rejected RAT is recovered: " + strings.Join(Recoveries, ", ") + " (default: the preset's; admin-url when DCRCTL_ADMIN_RAT_URL is set and the preset has none)"},
 	{Key: "open_registration", Env: []string{"DCRCTL_OPEN_REGISTRATION"}, Help: "true: register without an initial access token (default: the preset's)"},
+	{Key: "admin_api", Env: []string{"DCRCTL_ADMIN_API"}, Help: "true: the IdP manages clients through its admin API, not RFC 7592: register, read, update and delete with BOOTSTRAP_ADMIN_TOKEN, no RAT (default: the preset's; okta)"},
+	{Key: "auth_scheme", Env: []string{"DCRCTL_AUTH_SCHEME"}, Help: "the Authorization scheme of the tokens sent to the IdP's registration and admin API: Bearer (RFC 6750), or SSWS for an Okta API token (default: the preset's, else Bearer)"},
 	{Key: "force_replace", Env: []string{"DCR_FORCE_REPLACE", "DCRCTL_FORCE_REPLACE"}, Default: "false", Help: "true: re-register"},
 	{Key: "reconcile", Env: []string{"DCRCTL_RECONCILE"}, Default: "true", Help: "true: bootstrap brings registered metadata that drifted from the configuration back in line; false: only report it"},
 	{Key: "registration_endpoint", Env: []string{"DCRCTL_REGISTRATION_ENDPOINT"}, Help: "skip discovery"},
@@ -154,6 +157,12 @@ type Config struct {
 	Preset           Preset
 	Recovery         string // one of Recoveries
 	OpenRegistration bool
+	// AdminAPI: the client is managed through the IdP's admin API with the
+	// admin token (management "admin-api"), never with a RAT.
+	AdminAPI bool
+	// AuthScheme is the Authorization scheme for the IAT, RAT or admin token
+	// sent to the registration API: Bearer, or the IdP's own (Okta: SSWS).
+	AuthScheme string
 
 	UpdateMethod  string
 	Timeout       time.Duration
@@ -584,6 +593,14 @@ func (c *Config) applyPreset(r *reader) error {
 	c.OpenRegistration = p.OpenRegistration
 	if r.str("open_registration") != "" {
 		c.OpenRegistration = r.boolean("open_registration")
+	}
+	c.AdminAPI = p.AdminAPI
+	if r.str("admin_api") != "" {
+		c.AdminAPI = r.boolean("admin_api")
+	}
+	c.AuthScheme = cmp.Or(r.str("auth_scheme"), p.AuthScheme, "Bearer")
+	if strings.ContainsAny(c.AuthScheme, " \t\r\n") {
+		return &Error{Name: nameOf("auth_scheme"), Problem: fmt.Sprintf("%q is not one word (Bearer, SSWS)", c.AuthScheme)}
 	}
 	c.Recovery = strings.ToLower(r.str("rat_recovery"))
 	switch {

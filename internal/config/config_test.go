@@ -98,7 +98,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"DCR_REDIRECT_URIS":         "not-a-uri",
 		"PROM_PUSHGATEWAY_URL":      "pushgateway:9091",
 		"DCRCTL_CA_FILE":            "/does/not/exist.pem",
-		"DCRCTL_IDP_PRESET":         "okta",
+		"DCRCTL_IDP_PRESET":         "no-such-idp",
+		"DCRCTL_AUTH_SCHEME":        "SSWS token",
+		"DCRCTL_ADMIN_API":          "perhaps",
 		"DCRCTL_RAT_RECOVERY":       "ask-nicely",
 		"DCRCTL_OPEN_REGISTRATION":  "perhaps",
 	}

@@ -50,6 +50,13 @@ type Preset struct {
 	// ManagementScope is the scope of a token that manages any client, for
 	// RecoveryManagementToken.
 	ManagementScope string
+	// AdminAPI: clients are managed through the IdP's admin API with an
+	// admin token on {registration endpoint}/{client_id}; registration
+	// answers carry no RAT.
+	AdminAPI bool
+	// AuthScheme is the Authorization scheme of its admin token, when not
+	// RFC 6750's Bearer.
+	AuthScheme string
 }
 
 // Presets are the DCRCTL_IDP_PRESET values.
@@ -64,6 +71,13 @@ var Presets = []Preset{
 	{Name: "keycloak", RegistrationPath: "/clients-registrations/openid-connect", UpdateMethod: "put", Recovery: RecoveryKeycloak},
 	{Name: "gravitee", RegistrationPath: "/oidc/register", UpdateMethod: "patch", Recovery: RecoveryManagementToken, ManagementScope: "dcr_admin"},
 	{Name: "curity", UpdateMethod: "put", Recovery: RecoveryManagementToken, ManagementScope: "dcrm"},
+	// Okta's Client Application API (developer.okta.com "OAuth 2.0 Clients
+	// API"; it "largely follows RFC 7591"): POST /oauth2/v1/clients, GET, PUT
+	// (all settings: "partial updates are not supported") and DELETE (204) on
+	// /oauth2/v1/clients/{clientId}, every call with "Authorization: SSWS
+	// {api_token}"; no registration access token. Discovery of the org
+	// authorization server lists that path as registration_endpoint.
+	{Name: "okta", RegistrationPath: "/oauth2/v1/clients", UpdateMethod: "put", Recovery: RecoveryNone, ReadKeepsRAT: true, AdminAPI: true, AuthScheme: "SSWS"},
 }
 
 // PresetNames lists the preset names in order.

@@ -109,7 +109,9 @@ func (r *run) deleteReplaced(ctx context.Context, ab state.AbandonedClient) erro
 		outcome = "deleted"
 	case idp.IsNotFound(err):
 		outcome = "already gone (HTTP 404)"
-	case idp.IsRejected(err) && earlier != nil && ab.Management != state.ManagementAdminAPI:
+	case idp.IsRejected(err) && ab.Management == state.ManagementAdminAPI:
+		return r.adminAPIRejected(err) // the admin token, not the client: kept, tried again
+	case idp.IsRejected(err) && earlier != nil:
 		// Its RAT died with it: a DELETE sent at `earlier` got no saved answer.
 		outcome = "deleted by the DELETE sent at " + earlier.Format(time.RFC3339) + " (its token is refused now)"
 	case idp.IsRejected(err) || idp.HasStatus(err, http.StatusMethodNotAllowed):

@@ -282,7 +282,11 @@ func (e *Engine) checkRAT(ctx context.Context, st *state.State, endpoint string)
 		}
 		return err
 	})
-	h := ratHealth(err, secret.Fingerprint(st.RegistrationAccessToken))
+	credential := st.RegistrationAccessToken
+	if st.Management == state.ManagementAdminAPI {
+		c.Name, credential = "admin API token (BOOTSTRAP_ADMIN_TOKEN)", e.Cfg.AdminToken
+	}
+	h := ratHealth(err, secret.Fingerprint(credential))
 	c.OK = h.Health == RATValid
 	c.Found = h.Health + " " + h.Fingerprint
 	if rotated != "" {
@@ -291,6 +295,9 @@ func (e *Engine) checkRAT(ctx context.Context, st *state.State, endpoint string)
 	if !c.OK {
 		c.Found += ": " + h.Error
 		c.Fix = "see README: Incident: 401/403 from the IdP (dcrctl status names the next step)"
+		if st.Management == state.ManagementAdminAPI {
+			c.Fix = "set BOOTSTRAP_ADMIN_TOKEN to a token the IdP's admin API accepts for managing clients"
+		}
 	}
 	return c
 }
@@ -299,6 +306,9 @@ func (e *Engine) checkRecovery() Check {
 	cfg := e.Cfg
 	c := Check{Name: "RAT recovery path", OK: true}
 	switch {
+	case cfg.AdminAPI:
+		c.Found = fmt.Sprintf("none needed: the IdP's admin API manages the client with BOOTSTRAP_ADMIN_TOKEN (preset %s)", cfg.Preset.Name)
+		return c
 	case !cfg.HasRecovery():
 		c.Found = fmt.Sprintf("none (preset %s, DCRCTL_RAT_RECOVERY=none): a dead RAT means re-registering (DCR_FORCE_REPLACE)", cfg.Preset.Name)
 	case cfg.AdminToken == "":
@@ -318,6 +328,10 @@ func (e *Engine) checkIAT(ctx context.Context, st *state.State) Check {
 	cfg := e.Cfg
 	c := Check{Name: "initial access token source", OK: true}
 	switch {
+	case cfg.AdminAPI && cfg.AdminToken != "":
+		c.Found = "none needed: the IdP's admin API registers with BOOTSTRAP_ADMIN_TOKEN " + secret.Fingerprint(cfg.AdminToken)
+	case cfg.AdminAPI:
+		c.OK, c.Found, c.Fix = false, "none: this IdP registers and manages clients through its admin API", "set BOOTSTRAP_ADMIN_TOKEN (Okta: an API token)"
 	case cfg.IAT != "":
 		c.Found = "DCR_IAT " + secret.Fingerprint(cfg.IAT) + " (a static token may be one-time or expire)"
 	case cfg.IATTokenURL != "" && e.IAT != nil:

@@ -373,7 +373,7 @@ func (r *run) migrateToDocument(ctx context.Context) error {
 		if err := r.claimForRAT(); err != nil {
 			return err
 		}
-		err = r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken)
+		err = r.e.IdP.Delete(ctx, uri, r.credential())
 		switch {
 		case err == nil:
 			r.report.step("delete the registration of client %s", old)

@@ -157,8 +157,24 @@ func (e *RegistrationRefusedError) Unwrap() error { return e.Cause }
 // rather than reuse it.
 func AdminTokenRejected(err error) bool {
 	var rej *RATRejectedError
-	return errors.As(err, &rej) && rej.Renewal != nil && idp.IsRejected(rej.Renewal)
+	return errors.As(err, &rej) && rej.Renewal != nil && idp.IsRejected(rej.Renewal) || errors.As(err, new(*AdminAPIRejectedError))
 }
+
+// AdminAPIRejectedError: at an IdP that manages clients through its admin
+// API (management admin-api), the admin token was refused (401/403). No
+// RAT is involved; nothing was changed. Exit 77.
+type AdminAPIRejectedError struct {
+	ClientID    string
+	Fingerprint string
+	Cause       error
+}
+
+func (e *AdminAPIRejectedError) Error() string {
+	return fmt.Sprintf("the IdP's admin API refused the admin token (%s, BOOTSTRAP_ADMIN_TOKEN) for client %s: %v; nothing was changed; "+
+		"set BOOTSTRAP_ADMIN_TOKEN to a token allowed to manage clients there (Okta: an API token, sent with DCRCTL_AUTH_SCHEME=SSWS, the okta preset's)", e.Fingerprint, e.ClientID, e.Cause)
+}
+
+func (e *AdminAPIRejectedError) Unwrap() error { return e.Cause }
 
 // UnmanagedError: an operator action (rotate, retire, renew) on a client
 // the IdP gave no RFC 7592 management for. Exit 64 (an action refused).

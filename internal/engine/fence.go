@@ -207,10 +207,16 @@ func refusedOutright(err error) bool {
 // still sent under the claim, so that it never carries a RAT another
 // replica's update is rotating away.
 func (r *run) readClient(ctx context.Context, uri string) (*idp.Registration, error) {
+	if r.st.Management == state.ManagementAdminAPI {
+		if err := r.needAdminToken(); err != nil {
+			return nil, err
+		}
+		r.e.IdP.Redactor.Add(r.adminToken())
+	}
 	var reg *idp.Registration
 	send := func(ctx context.Context) error {
 		var err error
-		if reg, err = r.e.IdP.Read(ctx, uri, r.st.RegistrationAccessToken); err != nil {
+		if reg, err = r.e.IdP.Read(ctx, uri, r.credential()); err != nil {
 			return err
 		}
 		return r.adoptRAT(reg.RAT)

@@ -9,6 +9,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/secret"
+	"github.com/dcrctl/dcrctl/internal/state"
 )
 
 // The RFC 7592 read, and what a rejected RAT leads to: renewal with the
@@ -28,6 +29,8 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 		return nil, errClientGone
 	case !idp.IsRejected(err):
 		return nil, err
+	case r.st.Management == state.ManagementAdminAPI:
+		return nil, r.adminAPIRejected(err)
 	case !r.canRecover():
 		return nil, r.ratRejected(err, nil)
 	}

@@ -95,7 +95,7 @@ func (r *run) replaceSameClientID(ctx context.Context) error {
 		r.report.step("delete the registration of client %s", r.st.ClientID)
 	} else if err := r.claimForRAT(); err != nil {
 		return err
-	} else if err := r.e.IdP.Delete(ctx, uri, r.st.RegistrationAccessToken); err != nil {
+	} else if err := r.e.IdP.Delete(ctx, uri, r.credential()); err != nil {
 		if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
 			return err
 		}
@@ -158,7 +158,14 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		return err
 	}
 	iat := "" // open registration: no Authorization header
-	if r.e.IAT != nil {
+	if r.cfg.AdminAPI {
+		// The admin API registers with the admin token, as it manages.
+		if err := r.needAdminToken(); err != nil {
+			return err
+		}
+		iat = r.adminToken()
+		r.e.IdP.Redactor.Add(iat)
+	} else if r.e.IAT != nil {
 		if iat, err = r.e.IAT.IAT(ctx); err != nil {
 			return err
 		}
@@ -183,8 +190,13 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		// helper's); without a RAT there is nothing to manage, and no URI
 		// is invented.
 		r.st.Management, r.st.RegistrationClientURI = state.ManagementNone, ""
-		if reg.RAT != "" {
+		switch {
+		case reg.RAT != "":
 			r.st.Management = state.ManagementRFC7592
+		case r.cfg.AdminAPI:
+			r.st.Management = state.ManagementAdminAPI
+		}
+		if r.st.Management != state.ManagementNone {
 			r.st.RegistrationClientURI = firstNonEmpty(reg.ClientURI, strings.TrimRight(endpoint, "/")+"/"+url.PathEscape(reg.ClientID))
 		}
 		// A clean record: an earlier client's keys are not this one's.
@@ -206,6 +218,8 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	})
 	var refused *idp.Error
 	switch {
+	case idp.IsRejected(err) && r.cfg.AdminAPI:
+		return r.adminAPIRejected(err)
 	case idp.IsRejected(err):
 		return &IATRejectedError{Cause: err, Open: iat == ""}
 	case errors.As(err, &refused) && refused.Status == http.StatusNotFound:
@@ -220,7 +234,9 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 		return err
 	}
 	r.report.step(step, reason, r.active.rec.KID)
-	if reg.RAT == "" {
+	if reg.RAT == "" && r.cfg.AdminAPI {
+		r.e.Log.Info("client registered; it is managed through the IdP's admin API with the admin token", "client_id", reg.ClientID, "kid", r.active.rec.KID)
+	} else if reg.RAT == "" {
 		r.e.Log.Info("client registered; the IdP offers no RFC 7592 management (no registration access token): it is kept as registered, never registered again by bootstrap, and its keys cannot be updated in place", "client_id", reg.ClientID, "kid", r.active.rec.KID)
 	} else {
 		r.e.Log.Info("client registered", "client_id", reg.ClientID, "kid", r.active.rec.KID, "rat", secret.Fingerprint(reg.RAT))

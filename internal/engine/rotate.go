@@ -307,9 +307,9 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 			for _, d := range drift {
 				partial[d.Member] = intended[d.Member]
 			}
-			updated, err = r.e.IdP.Patch(ctx, uri, r.st.RegistrationAccessToken, partial)
+			updated, err = r.e.IdP.Patch(ctx, uri, r.credential(), partial)
 		} else {
-			updated, err = r.e.IdP.Update(ctx, uri, r.st.RegistrationAccessToken, idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
+			updated, err = r.e.IdP.Update(ctx, uri, r.credential(), idp.UpdateBody(reg.Metadata, r.intendedMetadata(), r.st.ClientID, set))
 		}
 		if err != nil {
 			return err
@@ -319,6 +319,8 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 	})
 	var refused *idp.Error
 	switch {
+	case idp.IsRejected(err) && r.st.Management == state.ManagementAdminAPI:
+		return nil, r.adminAPIRejected(err)
 	case idp.IsRejected(err):
 		return nil, r.ratRejected(err, nil)
 	case errors.As(err, &refused):

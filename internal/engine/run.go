@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dcrctl/dcrctl/internal/audit"
@@ -98,6 +99,8 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 		return nil, &NotRegisteredError{StatePath: cfg.StatePath}
 	case opts.acts() && st.Unmanaged():
 		return nil, &UnmanagedError{ClientID: st.ClientID}
+	case opts.RenewRAT && st.Management == state.ManagementAdminAPI:
+		return nil, &RefusedError{Problem: fmt.Sprintf("client %s is managed through the IdP's admin API with BOOTSTRAP_ADMIN_TOKEN: there is no registration access token to renew", st.ClientID)}
 	}
 	basis := localBasis(st)
 	if opts.Expect != nil {
@@ -106,7 +109,7 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 		}
 	}
 	// Registration with no way to get an IAT fails here, before any request.
-	if !opts.readOnly && cfg.ClientIDURL == "" && (!st.Registered() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration {
+	if !opts.readOnly && cfg.ClientIDURL == "" && (!st.Registered() || opts.Force || cfg.ForceReplace) && e.IAT == nil && !cfg.OpenRegistration && !cfg.AdminAPI {
 		reason := "no cached credentials"
 		if st.Registered() {
 			reason = "forced re-registration"

@@ -141,8 +141,11 @@ func (r *run) status(ctx context.Context) *Status {
 		st.RAT.Next = "this IdP offers no RFC 7592 management: the registration cannot be read, and keys cannot be updated in place; a due rotation needs `dcrctl register --force` (a new client; the old one stays at the IdP and is listed here)"
 	case !r.st.HasCredentials():
 		st.RAT.Health = RATNotCached
+	case r.st.Management == state.ManagementAdminAPI && r.adminToken() == "":
+		st.RAT.Health = RATNotCached
+		st.RAT.Next = "set BOOTSTRAP_ADMIN_TOKEN: this IdP manages clients through its admin API, not with a registration access token"
 	default:
-		st.RAT.Fingerprint = secret.Fingerprint(r.st.RegistrationAccessToken)
+		st.RAT.Fingerprint = secret.Fingerprint(r.credential())
 		uri, err := r.clientURI(ctx)
 		if err == nil {
 			reg, err = r.readClient(ctx, uri)
@@ -156,7 +159,7 @@ func (r *run) status(ctx context.Context) *Status {
 				Error: fmt.Sprintf("not checked: the IdP may answer a read with a new registration access token, which must be saved, and %v", err)}
 		} else {
 			// The RAT as saved now: a read may have rotated it.
-			st.RAT = ratHealth(err, secret.Fingerprint(r.st.RegistrationAccessToken))
+			st.RAT = ratHealth(err, secret.Fingerprint(r.credential()))
 		}
 		r.explain(&st.RAT)
 		st.ClientURI = r.st.RegistrationClientURI
@@ -181,6 +184,15 @@ func (r *run) status(ctx context.Context) *Status {
 // explain adds the next step for a RAT that is not valid, as the
 // incident runbook (README) has it for this configuration.
 func (r *run) explain(h *RATHealth) {
+	switch {
+	case r.st.Management != state.ManagementAdminAPI:
+	case h.Health == RATValid:
+		h.Next = "no registration access token: the client is managed through the IdP's admin API with BOOTSTRAP_ADMIN_TOKEN (the fingerprint is the admin token's)"
+		return
+	case h.Health == RATRejected:
+		h.Next = "the IdP's admin API refused BOOTSTRAP_ADMIN_TOKEN: set a token allowed to manage clients there; nothing was changed"
+		return
+	}
 	switch h.Health {
 	case RATRejected:
 		h.Note = r.lostAnswer()

@@ -1,8 +1,10 @@
 package idp
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +118,25 @@ func TestErrorBodyIsRedactedBeforeItIsCut(t *testing.T) {
 	e := cl.httpError(call{op: "read", url: "https://idp.test/reg/c"}, 400, []byte(body))
 	if strings.Contains(e.Body, rat[:8]) || strings.Contains(e.Error(), rat[:8]) {
 		t.Errorf("part of the RAT survived: %q", e.Body[len(e.Body)-40:])
+	}
+}
+
+// Okta's admin API takes its API token as "SSWS {token}", not as a bearer
+// token (RFC 6750); the scheme is the client's, the default Bearer.
+func TestAuthSchemeIsTheClients(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	for _, scheme := range []string{"", "SSWS"} {
+		cl := &Client{HTTP: srv.Client(), RetryDeadline: time.Second, Redactor: &secret.Redactor{}, AuthScheme: scheme}
+		if err := cl.Delete(context.Background(), srv.URL+"/oauth2/v1/clients/c", "api-token"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 || got[0] != "Bearer api-token" || got[1] != "SSWS api-token" {
+		t.Errorf("Authorization headers: %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -57,6 +58,11 @@ type Client struct {
 	RetryDeadline time.Duration // keep retrying connection errors, 5xx and 429 this long
 	Log           *slog.Logger
 	Redactor      *secret.Redactor
+	// AuthScheme is the Authorization scheme of the tokens sent (IAT, RAT,
+	// admin token): RFC 6750's Bearer when empty; Okta's admin API takes
+	// its API tokens as "SSWS".
+	AuthScheme string
+
 	// OnRequest, when set, is called before every attempt (tests count requests).
 	OnRequest func(method, url string)
 
@@ -95,7 +101,7 @@ func (cl *Client) do(ctx context.Context, c call, out any) (int, error) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
+		req.Header.Set("Authorization", cmp.Or(cl.AuthScheme, "Bearer")+" "+c.bearer)
 	}
 
 	httpClient := cl.HTTP

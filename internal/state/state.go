@@ -200,16 +200,17 @@ func (a AbandonedClient) Public() AbandonedClient {
 func (s *State) Registered() bool { return s.ClientID != "" }
 
 // HasCredentials reports whether a registration can be managed from this
-// state with RFC 7592 (a RAT).
+// state: with RFC 7592 (a RAT), or through the IdP's admin API (the admin
+// token comes from the configuration).
 func (s *State) HasCredentials() bool {
-	return s.ClientID != "" && s.RegistrationAccessToken != ""
+	return s.ClientID != "" && (s.RegistrationAccessToken != "" || s.Management == ManagementAdminAPI)
 }
 
-// Unmanaged reports whether the client cannot be managed with RFC 7592:
-// registered at an IdP that gave no RAT (RFC 7591 alone), or a RAT that
-// was never saved.
+// Unmanaged reports whether the client cannot be managed at all: registered
+// at an IdP that gave no RAT (RFC 7591 alone) and has no admin API, or a
+// RAT that was never saved.
 func (s *State) Unmanaged() bool {
-	return s.ClientID != "" && s.RegistrationAccessToken == "" && s.Management != ManagementDocument
+	return s.ClientID != "" && s.RegistrationAccessToken == "" && s.Management != ManagementDocument && s.Management != ManagementAdminAPI
 }
 
 // Key returns the record for kid, or nil.

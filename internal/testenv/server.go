@@ -97,6 +97,20 @@ func RegisterOnly(t testing.TB) *Server {
 	}
 }
 
+// Okta is the Okta emulation (IDP_EMULATE=okta: its Client Application API,
+// an SSWS API token, no RAT) as a Server, and the IdP underneath for its
+// request log and delays.
+func Okta(t testing.TB) (*Server, *IdP) {
+	idp := StartEmulation(t, "okta")
+	return &Server{
+		Name:          "okta",
+		BaseURL:       idp.URL,
+		Env:           map[string]string{"DCRCTL_IDP_PRESET": "okta", "DCR_IAT": "", "BOOTSTRAP_ADMIN_TOKEN": AdminToken},
+		KeepsClientID: true,
+		counter:       idp,
+	}, idp
+}
+
 // Servers are the real IdPs every interop scenario runs against.
 var Servers = []struct {
 	Name  string

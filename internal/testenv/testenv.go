@@ -85,7 +85,7 @@ func StartCIMDIdP(t testing.TB, caFile string) *IdP {
 
 // StartEmulation starts the test IdP switched into an emulation of a product
 // that cannot run here (IDP_EMULATE in test/idp/server.mjs): keycloak,
-// gravitee or curity.
+// gravitee, curity or okta.
 func StartEmulation(t testing.TB, product string) *IdP { return startIdP(t, 0, product) }
 
 func startIdP(t testing.TB, port int, emulate string, extraEnv ...string) *IdP {

@@ -10,7 +10,7 @@
 //   IDP_IAT_CLIENT_ID / IDP_IAT_CLIENT_SECRET
 //                        a client allowed the client-credentials grant with scope
 //                        dcr_admin, whose access token is accepted as an IAT (Gravitee APIM style)
-//   IDP_EMULATE          keycloak | gravitee | curity: switch on an emulation of that
+//   IDP_EMULATE          keycloak | gravitee | curity | okta: switch on an emulation of that
 //                        product's documented registration routes, status codes and
 //                        RAT behaviour (see the emulate* functions; sources cited there).
 //                        These products cannot run here; the real provider underneath
@@ -46,6 +46,10 @@ const registrationPaths = {
   // Gravitee AM: POST /{domain}/oidc/register, GET|PUT|PATCH|DELETE …/register/{client_id}
   // (Gravitee AM docs, "Dynamic Client Registration").
   gravitee: '/test/oidc/register',
+  // Okta: POST /oauth2/v1/clients, GET|PUT|DELETE …/clients/{clientId} (Okta "OAuth 2.0
+  // Clients API", the Client Application API); the org authorization server's discovery
+  // lists it as registration_endpoint.
+  okta: '/oauth2/v1/clients',
 };
 const regPath = registrationPaths[emulate] ?? '/reg';
 const clientPath = new RegExp(`^${regPath}/([^/]+)$`);
@@ -206,6 +210,7 @@ function startProvider(issuer) {
   if (emulate === 'gravitee') emulateGraviteeForbidden(provider);
   if (emulate === 'curity') emulateManagementToken(provider, 'dcrm');
   if (emulate === 'curity') emulateCurityRotationOnRead(provider);
+  if (emulate === 'okta') emulateOktaAdminAPI(provider);
 
   // Glue (the admin recovery real IdPs offer, e.g. Keycloak's registration-access-token
   // endpoint): mint a fresh registration access token for a client.
@@ -343,6 +348,45 @@ function emulateCurityRotationOnRead(provider) {
     if (old) await old.destroy();
     const rat = await new provider.RegistrationAccessToken({ clientId }).save();
     ctx.body = { ...ctx.body, registration_access_token: rat };
+  });
+}
+
+// Okta's Client Application API (developer.okta.com, "OAuth 2.0 Clients API";
+// it "largely follows RFC 7591"): every call carries "Authorization: SSWS
+// {api_token}", never a registration access token; POST answers 201 with the
+// client, GET and PUT (all settings; "partial updates are not supported")
+// answer the client, DELETE answers 204; a bad token is 401 with Okta's error
+// object (errorCode E0000011 "Invalid token provided"), an unknown client 404
+// (E0000007 "Not found: Resource not found"). Emulated on the provider's own
+// registration and RFC 7592 routes: the API token stands in for the IAT on
+// POST and for a freshly minted RAT on the client's path, and the RAT and
+// registration_client_uri are stripped from every answer.
+function emulateOktaAdminAPI(provider) {
+  const oktaError = (ctx, status, code, summary) => {
+    ctx.status = status;
+    ctx.body = { errorCode: code, errorSummary: summary, errorLink: code, errorId: crypto.randomUUID(), errorCauses: [] };
+  };
+  provider.use(async (ctx, next) => {
+    const m = ctx.path.match(clientPath);
+    if (ctx.path !== regPath && !m) return next();
+    const h = ctx.get('authorization');
+    if (h !== `SSWS ${adminToken}`) return oktaError(ctx, 401, 'E0000011', 'Invalid token provided');
+    if (m) {
+      const clientId = decodeURIComponent(m[1]);
+      if (!await provider.Client.find(clientId)) {
+        return oktaError(ctx, 404, 'E0000007', `Not found: Resource not found: ${clientId} (OAuth2Client)`);
+      }
+      const rat = await new provider.RegistrationAccessToken({ clientId }).save();
+      ctx.req.headers.authorization = `Bearer ${rat}`;
+    } else {
+      ctx.req.headers.authorization = `Bearer ${staticIAT}`;
+    }
+    await next();
+    if (ctx.body && typeof ctx.body === 'object') {
+      const { registration_access_token: rat, registration_client_uri: uri, ...rest } = ctx.body;
+      ctx.body = rest;
+    }
+    return undefined;
   });
 }
 

@@ -149,6 +149,9 @@ func (c *client) registration() map[string]any {
 	st := c.state()
 	req, _ := http.NewRequest(http.MethodGet, st.RegistrationClientURI, nil)
 	req.Header.Set("Authorization", "Bearer "+st.RegistrationAccessToken)
+	if st.Management == state.ManagementAdminAPI {
+		req.Header.Set("Authorization", "SSWS "+testenv.AdminToken) // the Okta emulation's API token
+	}
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		c.t.Fatal(err)
