@@ -72,8 +72,14 @@ func StartIdP(t testing.TB, port int) *IdP { return startIdP(t, port, "") }
 
 // StartRegisterOnlyIdP starts the test IdP as an RFC 7591-only server
 // (oidc-provider with registrationManagement off): registration gives a
-// client_id and no RAT; requested client_ids are ignored.
-func StartRegisterOnlyIdP(t testing.TB) *IdP { return startIdP(t, 0, "", "IDP_MANAGEMENT=off") }
+// client_id and no RAT; requested client_ids are ignored; the issuer has a
+// path (RegisterOnlyIssuerPath), as hosted multi-tenant servers' do.
+func StartRegisterOnlyIdP(t testing.TB) *IdP {
+	return startIdP(t, 0, "", "IDP_MANAGEMENT=off", "IDP_ISSUER_PATH="+RegisterOnlyIssuerPath)
+}
+
+// RegisterOnlyIssuerPath is the path of the register-only IdP's issuer.
+const RegisterOnlyIssuerPath = "/tenants/mcp"
 
 // StartCIMDIdP starts the test IdP with oidc-provider's Client ID Metadata
 // Document support switched on (advertised in its discovery document). It

@@ -10,6 +10,7 @@
 //   IDP_IAT_CLIENT_ID / IDP_IAT_CLIENT_SECRET
 //                        a client allowed the client-credentials grant with scope
 //                        dcr_admin, whose access token is accepted as an IAT (Gravitee APIM style)
+//   IDP_ISSUER_PATH      mount the provider under this path: the issuer has a path
 //   IDP_EMULATE          keycloak | gravitee | curity | okta: switch on an emulation of that
 //                        product's documented registration routes, status codes and
 //                        RAT behaviour (see the emulate* functions; sources cited there).
@@ -35,6 +36,10 @@ const management = process.env.IDP_MANAGEMENT !== 'off';
 // (features.clientIdMetadataDocument, draft-02), advertised in discovery as
 // client_id_metadata_document_supported.
 const cimd = process.env.IDP_CIMD === 'on';
+// IDP_ISSUER_PATH=/tenants/mcp: an issuer with a path, as hosted and
+// multi-tenant servers have; the provider is mounted there (oidc-provider
+// builds its URLs from the request's originalUrl, its documented mounting).
+const issuerPath = (process.env.IDP_ISSUER_PATH ?? '').replace(/\/+$/, '');
 const delays = {}; // method -> ms, set by /admin/delay
 const failures = {}; // method -> HTTP status, set by /admin/fail
 
@@ -404,9 +409,19 @@ function deny(ctx) {
 const server = http.createServer();
 server.listen(port, host, () => {
   const { port: actual } = server.address();
-  const issuer = `http://${host}:${actual}`;
+  const issuer = `http://${host}:${actual}${issuerPath}`;
   const provider = startProvider(issuer);
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    if (!issuerPath) return callback(req, res);
+    if (req.url !== issuerPath && !req.url.startsWith(`${issuerPath}/`) && !req.url.startsWith(`${issuerPath}?`)) {
+      res.statusCode = 404; // nothing lives outside the issuer's path
+      return res.end();
+    }
+    req.originalUrl = req.url;
+    req.url = req.url.slice(issuerPath.length) || '/';
+    return callback(req, res);
+  });
   console.log(JSON.stringify({ listening: issuer }));
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));

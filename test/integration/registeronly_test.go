@@ -17,6 +17,9 @@ import (
 // agrees on it, and the registered key signs tokens.
 func TestRegisterOnlyIdPNeverOrphansAClient(t *testing.T) {
 	srv := testenv.RegisterOnly(t)
+	if !strings.HasSuffix(srv.BaseURL, testenv.RegisterOnlyIssuerPath) {
+		t.Fatalf("the register-only IdP's issuer %s has no path", srv.BaseURL)
+	}
 	c := newServerClient(t, srv)
 	res := c.mustRun(0, "bootstrap", "-o", "json")
 	st := c.state()
