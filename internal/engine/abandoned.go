@@ -38,7 +38,7 @@ func (r *run) replaced(why string, credentials bool) *state.AbandonedClient {
 
 // abandon adds ab to the state's list (saved with the next write).
 func (r *run) abandon(ab *state.AbandonedClient) {
-	if ab == nil || r.opts.DryRun {
+	if ab == nil {
 		return
 	}
 	r.st.AbandonedClients = append(r.st.AbandonedClients, *ab)
@@ -64,19 +64,22 @@ func (r *run) deleteAbandoned(ctx context.Context) error {
 	if len(due) == 0 || !r.st.Registered() || r.st.InFlight != nil {
 		return nil
 	}
-	if r.opts.DryRun {
-		for _, ab := range due {
-			r.report.step("delete client %s, replaced at %s (%s)", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), ab.Reason)
-		}
-		return nil
-	}
 	if r.cfg.VerifyToken && r.st.Management != state.ManagementDocument {
 		if err := r.proveKey(ctx); err != nil {
 			return fmt.Errorf("the new client is not proven, so the replaced ones are kept: %w", err)
 		}
 	}
 	for _, ab := range due {
-		if err := r.deleteReplaced(ctx, ab); err != nil {
+		outcome := ab.Reason // in a plan; once applied, what became of it
+		_, err := r.apply(ctx, change{
+			say: func() []string {
+				return []string{fmt.Sprintf("delete client %s, replaced at %s: %s", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), outcome)}
+			},
+			effect: func(ctx context.Context) (err error) {
+				outcome, err = r.deleteReplaced(ctx, ab)
+				return err
+			}})
+		if err != nil {
 			r.e.Log.Warn("could not delete a replaced client; it stays listed and is tried again next run", "client_id", ab.ClientID, "err", err)
 		}
 	}
@@ -84,22 +87,23 @@ func (r *run) deleteAbandoned(ctx context.Context) error {
 }
 
 // deleteReplaced sends one DELETE, its write-ahead note first, and settles
-// the record by the answer.
-func (r *run) deleteReplaced(ctx context.Context, ab state.AbandonedClient) error {
+// the record by the answer: what became of the client, or errNotApplied
+// when the IdP refused (it stays listed for an administrator).
+func (r *run) deleteReplaced(ctx context.Context, ab state.AbandonedClient) (string, error) {
 	token := ab.RegistrationAccessToken
 	if ab.Management == state.ManagementAdminAPI {
 		if token = r.adminToken(); token == "" {
-			return fmt.Errorf("BOOTSTRAP_ADMIN_TOKEN is needed to delete it through the admin API")
+			return "", fmt.Errorf("BOOTSTRAP_ADMIN_TOKEN is needed to delete it through the admin API")
 		}
 	}
 	if !r.cfg.TrustsHost(ab.RegistrationClientURI) {
-		return fmt.Errorf("its registration_client_uri is on a host other than the IdP's")
+		return "", fmt.Errorf("its registration_client_uri is on a host other than the IdP's")
 	}
 	r.e.IdP.Redactor.Add(token)
 	earlier := ab.DeleteSentAt
 	sent := r.now.Truncate(time.Second)
 	if err := r.settleAbandoned(ab.ClientID, func(a *state.AbandonedClient) bool { a.DeleteSentAt = &sent; return true }); err != nil {
-		return err
+		return "", err
 	}
 	err := r.e.IdP.Delete(ctx, ab.RegistrationClientURI, token)
 	faults.Point("client-deleted")
@@ -110,24 +114,26 @@ func (r *run) deleteReplaced(ctx context.Context, ab state.AbandonedClient) erro
 	case idp.IsNotFound(err):
 		outcome = "already gone (HTTP 404)"
 	case idp.IsRejected(err) && ab.Management == state.ManagementAdminAPI:
-		return r.adminAPIRejected(err) // the admin token, not the client: kept, tried again
+		return "", r.adminAPIRejected(err) // the admin token, not the client: kept, tried again
 	case idp.IsRejected(err) && earlier != nil:
 		// Its RAT died with it: a DELETE sent at `earlier` got no saved answer.
 		outcome = "deleted by the DELETE sent at " + earlier.Format(time.RFC3339) + " (its token is refused now)"
 	case idp.IsRejected(err) || idp.HasStatus(err, http.StatusMethodNotAllowed):
 		refused := err.Error()
 		r.e.Log.Warn("the IdP refused to delete a replaced client: an administrator must remove it", "client_id", ab.ClientID, "err", err)
-		return r.settleAbandoned(ab.ClientID, func(a *state.AbandonedClient) bool {
+		if err := r.settleAbandoned(ab.ClientID, func(a *state.AbandonedClient) bool {
 			a.RegistrationAccessToken, a.RegistrationClientURI, a.DeleteSentAt = "", "", nil
 			a.Reason += "; its deletion was refused: " + refused
 			return true
-		})
+		}); err != nil {
+			return "", err
+		}
+		return "", errNotApplied
 	default:
-		return err // no answer: the note stays, the next run tries again
+		return "", err // no answer: the note stays, the next run tries again
 	}
-	r.report.step("delete client %s, replaced at %s: %s", ab.ClientID, ab.ReplacedAt.Format(time.RFC3339), outcome)
 	r.e.Log.Info("replaced client deleted", "client_id", ab.ClientID, "outcome", outcome)
-	return r.settleAbandoned(ab.ClientID, func(*state.AbandonedClient) bool { return false })
+	return outcome, r.settleAbandoned(ab.ClientID, func(*state.AbandonedClient) bool { return false })
 }
 
 // settleAbandoned changes (keep) or drops (!keep) the record of clientID and

@@ -151,32 +151,37 @@ func (r *run) maintainDocument(ctx context.Context) error {
 		r.report.JWKS = &plan
 		r.markUpdated()
 	}
-	set := published
-	if !r.opts.DryRun {
-		if set, err = r.buildJWKS(published, plan.After); err != nil {
-			return err
-		}
-		if err := r.writeDocument(set); err != nil {
-			return err
-		}
-		if plan.Changes() {
-			for _, kid := range plan.Add {
-				r.report.step("publish key %q in the document", kid)
+	// Written whenever it differs from the keys planned (writeDocument
+	// compares), listed when the keys change.
+	_, err = r.apply(ctx, change{
+		say: func() []string {
+			if !plan.Changes() {
+				return nil
 			}
-			for _, d := range plan.Drop {
-				r.report.step("drop key %q from the document (%s)", d.KID, d.Reason)
+			return publishLines(plan, nil, " in the document")
+		},
+		effect: func(context.Context) error {
+			set, err := r.buildJWKS(published, plan.After)
+			if err != nil {
+				return err
+			}
+			if err := r.writeDocument(set); err != nil {
+				return err
+			}
+			if !plan.Changes() {
+				return nil
 			}
 			r.markPublished(plan.Add)
 			r.forget(plan.Drop)
-			if err := r.save(); err != nil {
-				return err
-			}
-		}
+			return r.save()
+		}})
+	if err != nil {
+		return err
 	}
-	if r.pending != nil && !r.opts.DryRun {
+	if r.pending != nil {
 		r.readServedMaxAge(ctx)
 	}
-	return r.promoteIfReady(&idp.Registration{JWKS: set})
+	return r.promoteIfReady(plan.After)
 }
 
 // readServedMaxAge learns how long an AS may cache the document as it is
@@ -335,74 +340,93 @@ func (r *run) migrateToDocument(ctx context.Context) error {
 		return &NotRegisteredError{StatePath: r.cfg.StatePath}
 	}
 	old := r.st.ClientID
-	r.report.Outcome = "migrated"
-	if r.opts.DryRun {
-		r.report.Outcome = "would migrate"
-		r.report.step("write the metadata document for %s to %s with key %q", url, r.cfg.ClientDocFile, r.active.rec.KID)
-		r.report.step("prove a private_key_jwt token at %s with the URL as client_id (the document must be served there)", secret.MaskURL(r.cfg.IdPBaseURL))
-		r.report.step("delete the registration of client %s (RFC 7592), or record it as abandoned", old)
-		r.report.step("switch the state and the application to client %s", url)
-		return nil
-	}
 	kids := []string{r.active.rec.KID}
 	if r.pending != nil {
 		kids = append(kids, r.pending.rec.KID)
 	}
-	set, err := r.buildJWKS(jwk.NewSet(), kids)
-	if err != nil {
-		return err
-	}
-	if err := r.writeDocument(set); err != nil {
-		return err
-	}
-	r.report.step("write the metadata document for %s to %s", url, r.cfg.ClientDocFile)
-	endpoint, err := r.e.IdP.TokenEndpoint(ctx, r.cfg.IdPBaseURL)
-	if err == nil {
-		err = r.e.IdP.ProveKey(ctx, endpoint, url, r.active.signer, r.active.rec.KID, r.active.rec.Alg)
-	}
-	if err != nil {
-		return fmt.Errorf("the AS did not issue a token to client %s, so client %s stays in use and nothing else was changed (serve %s at that URL, then run again): %w", url, old, r.cfg.ClientDocFile, err)
-	}
-	r.report.step("prove a private_key_jwt token with client_id %s", url)
-	switch {
-	case r.st.HasCredentials():
-		uri, err := r.clientURI(ctx)
-		if err != nil {
+	steps := []change{{
+		say:     line("write the metadata document for %s to %s with key %s", url, r.cfg.ClientDocFile, kidList(kids)),
+		outcome: "migrated", planned: "would migrate",
+		effect: func(context.Context) error {
+			set, err := r.buildJWKS(jwk.NewSet(), kids)
+			if err != nil {
+				return err
+			}
+			return r.writeDocument(set)
+		},
+	}, {
+		say: line("prove a private_key_jwt token at %s with client_id %s (the document must be served there)", secret.MaskURL(r.cfg.IdPBaseURL), url),
+		effect: func(ctx context.Context) error {
+			endpoint, err := r.e.IdP.TokenEndpoint(ctx, r.cfg.IdPBaseURL)
+			if err == nil {
+				err = r.e.IdP.ProveKey(ctx, endpoint, url, r.active.signer, r.active.rec.KID, r.active.rec.Alg)
+			}
+			if err != nil {
+				return fmt.Errorf("the AS did not issue a token to client %s, so client %s stays in use and nothing else was changed (serve %s at that URL, then run again): %w", url, old, r.cfg.ClientDocFile, err)
+			}
+			return nil
+		},
+	}, r.retireRegistration(old), {
+		say: line("switch the state and the application to client %s", url),
+		effect: func(context.Context) error {
+			now := r.now.Truncate(time.Second)
+			r.st.ClientID, r.st.Management = url, state.ManagementDocument
+			r.st.RegistrationAccessToken, r.st.RegistrationClientURI = "", ""
+			r.st.VerifiedAt, r.st.VerifiedConfig = nil, ""
+			for i := range r.st.Keys {
+				if slices.Contains(kids, r.st.Keys[i].KID) {
+					r.st.Keys[i].PublishedAt = &now
+				}
+			}
+			return r.save()
+		},
+	}}
+	for _, c := range steps {
+		if _, err := r.apply(ctx, c); err != nil {
 			return err
 		}
-		if err := r.claimForRAT(); err != nil {
-			return err
-		}
-		err = r.e.IdP.Delete(ctx, uri, r.credential())
-		switch {
-		case err == nil:
-			r.report.step("delete the registration of client %s", old)
-		case idp.IsNotFound(err):
-			r.report.step("client %s was already gone from the IdP", old)
-		case refusedOutright(err):
-			r.abandon(r.replaced("migrated to a metadata document; its deletion was refused: "+err.Error(), false))
-			r.report.step("record client %s as abandoned (its deletion was refused)", old)
-		default:
-			return fmt.Errorf("deleting client %s: %w (client %s stays in use; run again)", old, err, old)
-		}
-	default:
-		r.abandon(r.replaced("migrated to a metadata document; the IdP offers no RFC 7592 management to delete it", false))
-		r.report.step("record client %s as abandoned (no RFC 7592 management to delete it)", old)
 	}
-	now := r.now.Truncate(time.Second)
-	r.st.ClientID, r.st.Management = url, state.ManagementDocument
-	r.st.RegistrationAccessToken, r.st.RegistrationClientURI = "", ""
-	r.st.VerifiedAt, r.st.VerifiedConfig = nil, ""
-	for i := range r.st.Keys {
-		if slices.Contains(kids, r.st.Keys[i].KID) {
-			r.st.Keys[i].PublishedAt = &now
-		}
-	}
-	if err := r.save(); err != nil {
-		return err
-	}
-	r.report.step("switch the state and the application to client %s", url)
 	return nil
+}
+
+// retireRegistration is the migration's deletion of the registered client
+// through RFC 7592 (or the admin API), else its record as abandoned.
+func (r *run) retireRegistration(old string) change {
+	if !r.st.HasCredentials() {
+		return change{
+			say: line("record client %s as abandoned (no RFC 7592 management to delete it)", old),
+			effect: func(context.Context) error {
+				r.abandon(r.replaced("migrated to a metadata document; the IdP offers no RFC 7592 management to delete it", false))
+				return nil
+			},
+		}
+	}
+	done := fmt.Sprintf("delete the registration of client %s (RFC 7592), or record it as abandoned", old)
+	return change{
+		say: func() []string { return []string{done} },
+		effect: func(ctx context.Context) error {
+			uri, err := r.clientURI(ctx)
+			if err != nil {
+				return err
+			}
+			if err := r.claimForRAT(); err != nil {
+				return err
+			}
+			err = r.e.IdP.Delete(ctx, uri, r.credential())
+			switch {
+			case err == nil:
+				done = "delete the registration of client " + old
+			case idp.IsNotFound(err):
+				done = "client " + old + " was already gone from the IdP"
+			case refusedOutright(err):
+				r.abandon(r.replaced("migrated to a metadata document; its deletion was refused: "+err.Error(), false))
+				done = "record client " + old + " as abandoned (its deletion was refused)"
+			default:
+				return fmt.Errorf("deleting client %s: %w (client %s stays in use; run again)", old, err, old)
+			}
+			return nil
+		},
+	}
 }
 
 // checkResource is doctor's MCP discovery (DCRCTL_RESOURCE_URL): the

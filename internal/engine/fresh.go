@@ -74,7 +74,7 @@ func (r *run) verifiedRecently() bool {
 // only when what it vouches for changed or the last one is an hour old,
 // so that a single container's restarts do not rewrite the state each time.
 func (r *run) recordVerified() error {
-	if r.opts.DryRun || r.opts.readOnly {
+	if r.opts.readOnly {
 		return nil
 	}
 	now := r.now.Truncate(time.Second)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto"
 	"crypto/rsa"
 	"errors"
@@ -104,18 +105,19 @@ func (r *run) generateActive() error {
 		kid = tp // never reuse a kid for a different key: verifiers cache by kid
 	}
 	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: tp}
-	r.report.step("generate a %s signing key with kid %q in %s", rec.Alg, kid, r.cfg.SigningKeyPath)
 	r.active = localKey{signer: signer, rec: rec}
 	r.st.PutKey(rec)
 	r.st.ActiveKID = kid
-	if r.opts.DryRun {
-		return nil
-	}
-	if err := keys.WritePEM(r.cfg.SigningKeyPath, signer); err != nil {
-		return err
-	}
-	faults.Point("active-key-written")
-	return r.save()
+	_, err = r.apply(r.ctx, change{
+		say: line("generate a %s signing key with kid %q in %s", rec.Alg, kid, r.cfg.SigningKeyPath),
+		effect: func(context.Context) error {
+			if err := keys.WritePEM(r.cfg.SigningKeyPath, signer); err != nil {
+				return err
+			}
+			faults.Point("active-key-written")
+			return r.save()
+		}})
+	return err
 }
 
 // loadPending reads the key waiting for promotion, if the state names one.

@@ -34,17 +34,16 @@ func (r *run) read(ctx context.Context) (*idp.Registration, error) {
 	case !r.canRecover():
 		return nil, r.ratRejected(err, nil)
 	}
-	if r.opts.DryRun {
-		// Nothing more can be read without the renewal the plan proposes.
-		if !r.renewPlanned {
-			r.renewRAT(ctx)
+	if !r.renewPlanned {
+		r.e.Log.Warn("registration access token rejected; recovering it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken), "recovery", r.cfg.Recovery)
+		if renewErr := r.renewRAT(ctx); renewErr != nil {
+			return nil, r.ratRejected(err, renewErr)
 		}
-		r.report.step("then read the client again and apply what is due")
-		return nil, errPlanEndsHere
 	}
-	r.e.Log.Warn("registration access token rejected; recovering it with the bootstrap admin token", "client_id", r.st.ClientID, "rat", secret.Fingerprint(r.st.RegistrationAccessToken), "recovery", r.cfg.Recovery)
-	if renewErr := r.renewRAT(ctx); renewErr != nil {
-		return nil, r.ratRejected(err, renewErr)
+	if r.renewPlanned {
+		// Nothing more can be read without the renewal the plan proposes.
+		r.apply(ctx, change{say: line("then read the client again and apply what is due")})
+		return nil, errPlanEndsHere
 	}
 	reg, err = r.readClient(ctx, uri)
 	if idp.IsRejected(err) {
@@ -84,34 +83,31 @@ func (r *run) renewRAT(ctx context.Context) error {
 	case token == "":
 		return &config.Error{Name: "BOOTSTRAP_ADMIN_TOKEN", Problem: "is required to renew the registration access token"}
 	}
-	const step = "renew the registration access token with the bootstrap admin token (%s)"
-	if r.opts.DryRun {
-		r.report.step(step, r.cfg.Recovery)
-		r.renewPlanned = true
-		r.markUpdated()
-		return nil
-	}
-	r.e.IdP.Redactor.Add(token)
 	route, ok := recoveries[r.cfg.Recovery]
 	if !ok {
 		return r.ratRejected(errors.New("renewal requested"), fmt.Errorf("no recovery route %q", r.cfg.Recovery))
 	}
-	method, uri, err := route.route(ctx, r)
+	applied, err := r.apply(ctx, change{
+		say: line("renew the registration access token with the bootstrap admin token (%s)", r.cfg.Recovery),
+		effect: func(ctx context.Context) error {
+			r.e.IdP.Redactor.Add(token)
+			method, uri, err := route.route(ctx, r)
+			if err != nil {
+				return err
+			}
+			return r.critical(ctx, opRenew, method, uri, func(ctx context.Context) error {
+				rat, err := route.renew(ctx, r, uri, token)
+				if err != nil {
+					return err
+				}
+				faults.Point("rat-renewed")
+				return r.adoptRAT(rat)
+			})
+		}})
 	if err != nil {
 		return err
 	}
-	err = r.critical(ctx, opRenew, method, uri, func(ctx context.Context) error {
-		rat, err := route.renew(ctx, r, uri, token)
-		if err != nil {
-			return err
-		}
-		faults.Point("rat-renewed")
-		return r.adoptRAT(rat)
-	})
-	if err != nil {
-		return err
-	}
-	r.report.step(step, r.cfg.Recovery)
+	r.renewPlanned = !applied // a plan cannot read past a renewal it only proposes
 	r.markUpdated()
 	return nil
 }

@@ -74,11 +74,12 @@ func (r *run) replace(ctx context.Context) error {
 		why += "; the IdP offers no RFC 7592 management to delete it"
 	}
 	r.replacing = r.replaced(why, credentials)
-	if r.opts.DryRun && !credentials {
-		r.report.step("leave client %s at the IdP (it cannot be deleted without RFC 7592 management) and record it as abandoned", r.st.ClientID)
+	note := line("leave client %s at the IdP (it cannot be deleted without RFC 7592 management) and record it as abandoned", r.st.ClientID)
+	if credentials {
+		note = line("keep client %s until the new client is registered, then delete it", r.st.ClientID)
 	}
-	if r.opts.DryRun && credentials {
-		r.report.step("keep client %s until the new client is registered, then delete it", r.st.ClientID)
+	if _, err := r.apply(ctx, change{say: note}); err != nil {
+		return err
 	}
 	return r.register(ctx, "forced re-registration", "re-registered")
 }
@@ -91,28 +92,34 @@ func (r *run) replaceSameClientID(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.opts.DryRun {
-		r.report.step("delete the registration of client %s", r.st.ClientID)
-	} else if err := r.claimForRAT(); err != nil {
+	_, err = r.apply(ctx, change{
+		say: line("delete the registration of client %s", r.st.ClientID),
+		effect: func(ctx context.Context) error {
+			if err := r.claimForRAT(); err != nil {
+				return err
+			}
+			err := r.e.IdP.Delete(ctx, uri, r.credential())
+			switch {
+			case err == nil:
+				faults.Point("client-deleted")
+				return nil
+			case !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed):
+				return err
+			}
+			r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
+			if !idp.IsNotFound(err) {
+				r.replacing = r.replaced("replaced; its deletion was refused: "+err.Error(), false)
+			}
+			return errNotApplied
+		}})
+	if err != nil {
 		return err
-	} else if err := r.e.IdP.Delete(ctx, uri, r.credential()); err != nil {
-		if !idp.IsRejected(err) && !idp.IsNotFound(err) && !idp.HasStatus(err, http.StatusMethodNotAllowed) {
-			return err
-		}
-		r.e.Log.Warn("could not delete the old registration; registering anew anyway", "client_id", r.st.ClientID, "err", err)
-		if !idp.IsNotFound(err) {
-			r.replacing = r.replaced("replaced; its deletion was refused: "+err.Error(), false)
-		}
-	} else {
-		r.report.step("delete the registration of client %s", r.st.ClientID)
-		faults.Point("client-deleted")
 	}
 	return r.register(ctx, "forced re-registration", "re-registered")
 }
 
 // register is the RFC 7591 registration with the initial access token.
 func (r *run) register(ctx context.Context, reason, outcome string) error {
-	r.report.Outcome = outcome
 	if r.pending != nil && !r.withNext {
 		// A fresh registration starts with the active key alone.
 		r.st.PendingKID, r.pending = "", nil
@@ -123,12 +130,18 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 			md[k] = v
 		}
 	}
-	const step = "register a client (%s) with key %q"
-	if r.opts.DryRun {
-		r.report.Outcome = "would " + strings.TrimSuffix(outcome, "ed") // never "registered" for what was not
-		r.report.step(step, reason, r.active.rec.KID)
-		return nil
-	}
+	_, err := r.apply(ctx, change{
+		say:     line("register a client (%s) with key %q", reason, r.active.rec.KID),
+		outcome: outcome,
+		planned: "would " + strings.TrimSuffix(outcome, "ed"), // never "registered" for what was not
+		effect:  func(ctx context.Context) error { return r.sendRegistration(ctx, md) },
+	})
+	return err
+}
+
+// sendRegistration sends the registration and saves its answer before
+// anything else: the client, its RAT (if any) and the keys it holds.
+func (r *run) sendRegistration(ctx context.Context, md idp.Metadata) error {
 	// The fence first: a replica that planned this registration from a
 	// stale read learns it here, before it spends a discovery request or an
 	// initial access token (which may be one-time, as Curity's are).
@@ -233,7 +246,6 @@ func (r *run) register(ctx context.Context, reason, outcome string) error {
 	case err != nil:
 		return err
 	}
-	r.report.step(step, reason, r.active.rec.KID)
 	if reg.RAT == "" && r.cfg.AdminAPI {
 		r.e.Log.Info("client registered; it is managed through the IdP's admin API with the admin token", "client_id", reg.ClientID, "kid", r.active.rec.KID)
 	} else if reg.RAT == "" {
@@ -279,7 +291,7 @@ func (r *run) keepUnmanaged(ctx context.Context) error {
 	if r.cfg.Rotation == config.RotationReregister && (r.pending != nil || r.policy().RotationDue(r.active.info(), false, r.now)) {
 		return r.rotateByReregistration(ctx)
 	}
-	if r.cfg.VerifyToken && !r.opts.DryRun {
+	if r.cfg.VerifyToken {
 		if err := r.proveKey(ctx); err != nil {
 			return err
 		}
@@ -334,21 +346,6 @@ func (r *run) rotateByReregistration(ctx context.Context) error {
 			return err
 		}
 	}
-	if r.opts.DryRun {
-		return nil
-	}
-	set := jwk.NewSet()
-	for _, k := range []*localKey{&r.active, r.pending} {
-		if k == nil || k.signer == nil {
-			continue
-		}
-		pub, err := keys.PublicJWK(k.signer, k.rec.KID, k.rec.Alg)
-		if err != nil {
-			return err
-		}
-		if err := set.AddKey(pub); err != nil {
-			return err
-		}
-	}
-	return r.promoteIfReady(&idp.Registration{JWKS: set})
+	// The new client was registered with both keys.
+	return r.promoteIfReady([]string{r.active.rec.KID, r.pending.rec.KID})
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -132,18 +133,39 @@ func (r *run) maintain(ctx context.Context) error {
 	}
 	if plan.Changes() || reconcile {
 		r.report.Outcome = "updated"
-		if r.opts.DryRun {
-			for _, d := range drift {
-				r.report.step("bring %s in line with the configuration", d.Member)
-			}
-		} else if reg, err = r.publish(ctx, reg, plan, drift); err != nil {
+		_, err := r.apply(ctx, change{
+			say: func() []string { return publishLines(plan, drift, "") },
+			effect: func(ctx context.Context) error {
+				var err error
+				reg, err = r.publish(ctx, reg, plan, drift)
+				return err
+			}})
+		if err != nil {
 			return err
 		}
 	}
-	if err := r.promoteIfReady(reg); err != nil {
+	// The IdP publishes plan.After now (publish checked its answer), or
+	// will once the plan is applied.
+	if err := r.promoteIfReady(plan.After); err != nil {
 		return err
 	}
 	return r.recordVerified()
+}
+
+// publishLines are the plan's lines for a JWKS change and the drift it
+// brings in line; where says where the keys are published ("" for the IdP).
+func publishLines(plan keys.JWKSPlan, drift []Drift, where string) []string {
+	var lines []string
+	for _, kid := range plan.Add {
+		lines = append(lines, fmt.Sprintf("publish key %q%s", kid, where))
+	}
+	for _, d := range plan.Drop {
+		lines = append(lines, fmt.Sprintf("drop key %q (%s)", d.KID, d.Reason))
+	}
+	for _, d := range drift {
+		lines = append(lines, fmt.Sprintf("bring %s in line with the configuration", d.Member))
+	}
+	return lines
 }
 
 // checkRetire refuses to retire a key that is not published or still
@@ -175,21 +197,22 @@ func (r *run) checkRetire(published jwk.Set) error {
 // two leaves an orphan .next file that loadPending never reads.
 func (r *run) discardPending() error {
 	kid := r.pending.rec.KID
-	r.report.step("discard the next key %q (never signed with)", kid)
 	r.markUpdated()
 	r.noRotation = true
 	r.st.PendingKID, r.pending = "", nil
-	if r.opts.DryRun {
-		return nil
-	}
-	r.forget([]keys.Drop{{KID: kid}})
-	if err := r.save(); err != nil {
-		return err
-	}
-	if err := os.Remove(PendingPath(r.cfg.SigningKeyPath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("discard pending key: %w", err)
-	}
-	return nil
+	_, err := r.apply(r.ctx, change{
+		say: line("discard the next key %q (never signed with)", kid),
+		effect: func(context.Context) error {
+			r.forget([]keys.Drop{{KID: kid}})
+			if err := r.save(); err != nil {
+				return err
+			}
+			if err := os.Remove(PendingPath(r.cfg.SigningKeyPath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("discard pending key: %w", err)
+			}
+			return nil
+		}})
+	return err
 }
 
 func (r *run) policy() keys.Policy {
@@ -257,34 +280,41 @@ func (r *run) generatePending(published jwk.Set) error {
 	if r.opts.Rotate {
 		why = "rotation requested"
 	}
-	if r.opts.DryRun {
-		r.report.step("generate a new %s key (%s)", r.rotationAlg(), why)
-		r.pending = &localKey{rec: state.Key{KID: "(new key)", CreatedAt: r.now}}
-		return nil
-	}
 	alg := r.rotationAlg()
-	signer, kid, err := keys.GenerateWithKID(alg)
-	if err != nil {
-		return err
-	}
-	if r.st.Key(kid) != nil || keys.Find(published, kid) != nil {
-		return fmt.Errorf("generated key's kid %q is already in use; refusing to reuse a kid", kid)
-	}
-	rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, alg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
-	if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
-		return err
-	}
-	faults.Point("pending-key-written")
-	r.st.PutKey(rec)
-	r.st.PendingKID = kid
-	if err := r.save(); err != nil {
-		return err
-	}
-	faults.Point("pending-key-recorded")
-	r.pending = &localKey{signer: signer, rec: rec}
-	r.report.step("generate a new %s key %q (%s)", rec.Alg, kid, why)
-	return nil
+	// What later decisions see, in a dry run too: a next key exists. The
+	// key itself is made by the effect, which puts it in its place.
+	r.pending = &localKey{rec: state.Key{KID: newKeyKID, Alg: alg, CreatedAt: r.now}}
+	_, err := r.apply(r.ctx, change{
+		say: func() []string {
+			return []string{fmt.Sprintf("generate a new %s key %q (%s)", alg, r.pending.rec.KID, why)}
+		},
+		effect: func(context.Context) error {
+			signer, kid, err := keys.GenerateWithKID(alg)
+			if err != nil {
+				return err
+			}
+			if r.st.Key(kid) != nil || keys.Find(published, kid) != nil {
+				return fmt.Errorf("generated key's kid %q is already in use; refusing to reuse a kid", kid)
+			}
+			rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, alg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
+			if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
+				return err
+			}
+			faults.Point("pending-key-written")
+			r.st.PutKey(rec)
+			r.st.PendingKID = kid
+			if err := r.save(); err != nil {
+				return err
+			}
+			faults.Point("pending-key-recorded")
+			r.pending = &localKey{signer: signer, rec: rec}
+			return nil
+		}})
+	return err
 }
+
+// newKeyKID stands for the kid of a key a plan would generate.
+const newKeyKID = "(new key)"
 
 // publish sends the planned JWKS: an RFC 7592 §2.2 full PUT, or a PATCH
 // of jwks alone for IdPs that offer it.
@@ -331,16 +361,6 @@ func (r *run) publish(ctx context.Context, reg *idp.Registration, plan keys.JWKS
 		return nil, &UpdateRefusedError{Cause: err, PendingKID: pending}
 	case err != nil:
 		return nil, err
-	}
-	// Reported once done: an interrupted run lists only what it completed.
-	for _, kid := range plan.Add {
-		r.report.step("publish key %q", kid)
-	}
-	for _, d := range plan.Drop {
-		r.report.step("drop key %q (%s)", d.KID, d.Reason)
-	}
-	for _, d := range drift {
-		r.report.step("bring %s in line with the configuration", d.Member)
 	}
 	if still := r.drift(updated.Metadata); len(still) > 0 {
 		r.e.Log.Warn("the IdP accepted the update but still returns values that differ from the configuration; it may normalise them", "drift", fmt.Sprint(still))
@@ -422,9 +442,9 @@ func (r *run) buildJWKS(current jwk.Set, kids []string) (jwk.Set, error) {
 // it and DCRCTL_ACTIVATE_AFTER has passed since: rename the PEM into place
 // (atomic), then record the new active kid. A crash between the two is
 // finished by loadKeys on the next run.
-func (r *run) promoteIfReady(reg *idp.Registration) error {
+func (r *run) promoteIfReady(published []string) error {
 	p := r.pending
-	if p == nil || keys.Find(reg.JWKS, p.rec.KID) == nil && !r.opts.DryRun {
+	if p == nil || !slices.Contains(published, p.rec.KID) {
 		return nil
 	}
 	if p.rec.PublishedAt == nil {
@@ -440,23 +460,24 @@ func (r *run) promoteIfReady(reg *idp.Registration) error {
 			return nil
 		}
 	}
-	r.report.step("promote key %q to signing key (BFF_JWT_SIGNING_KEY, active_kid)", p.rec.KID)
 	r.report.Outcome = "updated"
-	if r.opts.DryRun {
-		return nil
-	}
-	if err := atomicfile.Rename(PendingPath(r.cfg.SigningKeyPath), r.cfg.SigningKeyPath); err != nil {
-		return fmt.Errorf("promote pending key: %w", err)
-	}
-	faults.Point("pending-key-renamed")
-	if old := r.st.Key(r.st.ActiveKID); old != nil && old.KID != p.rec.KID {
-		// It stops signing now: the verification window starts.
-		now := r.now.Truncate(time.Second)
-		old.SupersededAt = &now
-	}
-	r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
-	r.active, r.pending = *p, nil
-	return r.save()
+	_, err := r.apply(r.ctx, change{
+		say: line("promote key %q to signing key (BFF_JWT_SIGNING_KEY, active_kid)", p.rec.KID),
+		effect: func(context.Context) error {
+			if err := atomicfile.Rename(PendingPath(r.cfg.SigningKeyPath), r.cfg.SigningKeyPath); err != nil {
+				return fmt.Errorf("promote pending key: %w", err)
+			}
+			faults.Point("pending-key-renamed")
+			if old := r.st.Key(r.st.ActiveKID); old != nil && old.KID != p.rec.KID {
+				// It stops signing now: the verification window starts.
+				now := r.now.Truncate(time.Second)
+				old.SupersededAt = &now
+			}
+			r.st.ActiveKID, r.st.PendingKID = p.rec.KID, ""
+			r.active, r.pending = *p, nil
+			return r.save()
+		}})
+	return err
 }
 
 // info is what planning knows of a recorded key.
