@@ -14,9 +14,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
-	"charm.land/bubbles/v2/table"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dcrctl/dcrctl/internal/audit"
 	"github.com/dcrctl/dcrctl/internal/engine"
@@ -126,7 +124,7 @@ type Model struct {
 	mode          mode
 
 	status  *engine.Status
-	table   table.Model
+	browse  browseScreen
 	spinner spinner.Model
 	help    help.Model
 
@@ -176,7 +174,6 @@ func New(backend Backend, opts Options) Model {
 		opts.Tick = tea.Tick
 	}
 	styles := NewStyles(opts.ASCII)
-	t := table.New(table.WithFocused(true), table.WithStyles(styles.Table))
 	sp := spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(styles.Dim))
 	m := Model{
 		backend:       backend,
@@ -187,7 +184,7 @@ func New(backend Backend, opts Options) Model {
 		now:           opts.Now,
 		width:         80,
 		height:        24,
-		table:         t,
+		browse:        newBrowseScreen(styles),
 		spinner:       sp,
 		help:          help.New(),
 		hasAdminToken: opts.HasAdminToken,
@@ -545,7 +542,25 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if key.Matches(msg, m.keys.Cancel) {
+	b, intent, cmd := m.browse.update(msg, m.keys)
+	m.browse = b
+	switch {
+	case intent == intentNone:
+		m.resize() // the selection marker follows the cursor
+		return m, cmd
+	case intent == intentDoctor && m.busy != "":
+		return m, nil
+	case intent.startsWork() && m.busy != "":
+		m.message = "busy: " + m.busy + " (esc stops waiting)"
+		return m, nil
+	}
+	return m.carryOut(intent)
+}
+
+// carryOut does what a key on the browse screen asked for.
+func (m Model) carryOut(intent browseIntent) (tea.Model, tea.Cmd) {
+	switch intent {
+	case intentCancel:
 		if m.busy != "" {
 			// Stop waiting, not the request: the engine finishes one that
 			// may rotate the RAT and saves its answer; the reply is shown
@@ -560,27 +575,15 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.backToPick = true
 			return m, tea.Quit
 		}
-		return m, nil
-	}
-	if key.Matches(msg, m.keys.Help) {
+	case intentHelp:
 		m.help.ShowAll = !m.help.ShowAll
 		m.resize()
-		return m, nil
-	}
-	if key.Matches(msg, m.keys.Up, m.keys.Down) {
-		var cmd tea.Cmd
-		m.table, cmd = m.table.Update(msg)
-		m.resize() // the selection marker follows the cursor
-		return m, cmd
-	}
-	if key.Matches(msg, m.keys.Details) {
+	case intentDetails:
 		if k := m.selectedKey(); k != nil {
 			m.detail = m.detail.openKey(*k, m.width, m.bodyHeight())
 			m.mode = modeDetail
 		}
-		return m, nil
-	}
-	if key.Matches(msg, m.keys.History) {
+	case intentHistory:
 		h, ok := m.backend.(Historian)
 		if !ok {
 			return m, nil
@@ -592,17 +595,14 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			termsafe.Sanitize(entries)
 			return historyMsg{entries: entries, err: err}
 		}
-	}
-	if key.Matches(msg, m.keys.Metadata) {
+	case intentMetadata:
 		if m.status != nil && m.status.Metadata != nil {
 			m.detail = m.detail.openMetadata(m.status, m.width, m.bodyHeight())
 			m.mode = modeDetail
 		} else {
 			m.errText = "no metadata: the client could not be read from the IdP"
 		}
-		return m, nil
-	}
-	if key.Matches(msg, m.keys.Doctor) && m.busy == "" {
+	case intentDoctor:
 		d, ok := m.backend.(Doctor)
 		if !ok {
 			return m, nil
@@ -613,38 +613,32 @@ func (m Model) updateBrowse(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			termsafe.Sanitize(checks)
 			return doctorMsg{id: id, checks: checks}
 		}))
-	}
-	if m.busy != "" {
-		if key.Matches(msg, m.keys.Rotate, m.keys.Retire, m.keys.RenewRAT, m.keys.Reregistr, m.keys.Refresh) {
-			m.message = "busy: " + m.busy + " (esc stops waiting)"
-		}
-		return m, nil
-	}
-	switch {
-	case key.Matches(msg, m.keys.Refresh):
+	case intentRefresh:
 		m.errText = ""
 		return m.refresh()
-	case key.Matches(msg, m.keys.Rotate) && !m.registered():
-		// Nothing to rotate yet: offer what bootstrap would do.
-		return m.plan(action{name: "register", opts: engine.Options{}})
-	case key.Matches(msg, m.keys.Rotate):
+	case intentRotate:
+		if !m.registered() {
+			// Nothing to rotate yet: offer what bootstrap would do.
+			return m.plan(action{name: "register", opts: engine.Options{}})
+		}
 		return m.plan(action{name: "rotate", opts: engine.Options{Rotate: true, AdminToken: m.adminToken}})
-	case key.Matches(msg, m.keys.Retire):
+	case intentRetire:
 		k := m.selectedKey()
 		if k == nil {
 			return m, nil
 		}
 		return m.plan(action{name: "retire " + k.KID, opts: engine.Options{Retire: k.KID, AdminToken: m.adminToken}})
-	case key.Matches(msg, m.keys.RenewRAT) && !m.registered():
-		return m, m.say("nothing to renew: no client is registered (r registers one)")
-	case key.Matches(msg, m.keys.RenewRAT):
+	case intentRenew:
+		if !m.registered() {
+			return m, m.say("nothing to renew: no client is registered (r registers one)")
+		}
 		if !m.hasAdminToken && m.adminToken == "" {
 			m.prompt = m.prompt.open("Bootstrap admin token", "Renewing the registration access token needs the bootstrap admin token. It is used for this session only: never shown, logged or saved.")
 			m.mode = modePrompt
 			return m, m.prompt.focus()
 		}
 		return m.plan(m.renewAction())
-	case key.Matches(msg, m.keys.Reregistr):
+	case intentReregister:
 		clientID := ""
 		if m.status != nil {
 			clientID = m.status.ClientID
@@ -749,16 +743,7 @@ func (m Model) updateDetail(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) selectedKey() *engine.KeyStatus {
-	if m.status == nil || len(m.status.Keys) == 0 {
-		return nil
-	}
-	i := m.table.Cursor()
-	if i < 0 || i >= len(m.status.Keys) {
-		return nil
-	}
-	return &m.status.Keys[i]
-}
+func (m Model) selectedKey() *engine.KeyStatus { return m.browse.selected(m.status) }
 
 // friendly turns an engine error into what to do about it.
 func friendly(err error) string {
@@ -799,85 +784,13 @@ func (m Model) helpRows() int {
 	return rows
 }
 
-// narrowWidth is below which USE and CREATED give their room to KID and STATE.
-const narrowWidth = 70
-
-// resize fits the table to the screen: KID takes what the others leave.
+// resize fits the screen's parts to the terminal.
 func (m *Model) resize() {
 	m.help.SetWidth(m.width)
 	// The client_id field scrolls inside the dialog (border, padding and
 	// its prompt take 16 columns) instead of pushing it off the screen.
 	m.confirm.input.SetWidth(max(8, m.width-16))
-	narrow := m.width < narrowWidth
-	var rows []table.Row
-	// The cursor stays on its row (the table reports -1 while it is empty).
-	cursor := 0
-	if m.status != nil {
-		cursor = min(max(m.table.Cursor(), 0), max(len(m.status.Keys)-1, 0))
-		rows = keyRows(m.status, m.styles, narrow, cursor)
-	}
-	stateWidth := len("STATE")
-	for _, row := range rows {
-		if w := ansi.StringWidth(row[len(row)-1]); w > stateWidth {
-			stateWidth = w
-		}
-	}
-	cols := []table.Column{{Title: "KID"}, {Title: "ALG", Width: 6}}
-	if !narrow {
-		cols = append(cols, table.Column{Title: "USE", Width: 4}, table.Column{Title: "AGE", Width: 5}, table.Column{Title: "RETIRES ON", Width: 10})
-	} else {
-		cols = append(cols, table.Column{Title: "AGE", Width: 5})
-	}
-	cols = append(cols, table.Column{Title: "STATE", Width: stateWidth})
-	used := 2 // KID's own padding
-	for _, c := range cols[1:] {
-		used += c.Width + 2 // cell padding
-	}
-	// KID takes the room left, but no more than the longest kid needs: on a
-	// wide terminal STATE stays next to the data, not at column 386.
-	kidWidth := len("KID") + 2
-	for _, row := range rows {
-		kidWidth = max(kidWidth, ansi.StringWidth(row[0]))
-	}
-	cols[0].Width = max(8, min(m.width-used, kidWidth))
-	for _, row := range rows {
-		// Cut here, with the locale's ellipsis, before the table would.
-		row[0] = ansi.Truncate(row[0], cols[0].Width, m.styles.Glyphs.Ellipsis)
-	}
-	// Columns and rows change together (a row must match the columns).
-	m.table.SetRows(nil)
-	m.table.SetColumns(cols)
-	m.table.SetRows(rows)
-	m.table.SetCursor(cursor)
-	m.table.SetWidth(m.width)
-	m.table.SetHeight(m.bodyHeight())
-}
-
-// keyRows are the table rows, newest first as the engine orders the keys.
-// The selected row carries a marker, so that it shows without colour
-// (NO_COLOR, TERM=dumb: the reverse video of the table's style is gone).
-func keyRows(st *engine.Status, s Styles, narrow bool, cursor int) []table.Row {
-	rows := make([]table.Row, 0, len(st.Keys))
-	for i, k := range st.Keys {
-		kid := "  " + k.KID
-		if i == cursor {
-			kid = s.Glyphs.Marker + " " + k.KID
-		}
-		age, retires := "?", "-"
-		if k.CreatedAt != nil {
-			age = fmt.Sprintf("%dd", *k.AgeDays)
-		}
-		if k.RetiresOn != nil {
-			retires = k.RetiresOn.Format("2006-01-02")
-		}
-		state := s.StateStyle(k.States).Render(strings.Join(k.States, ","))
-		if narrow {
-			rows = append(rows, table.Row{kid, or(k.Alg, "-"), age, state})
-			continue
-		}
-		rows = append(rows, table.Row{kid, or(k.Alg, "-"), or(k.Use, "-"), age, retires, state})
-	}
-	return rows
+	m.browse.layout(m.status, m.width, m.bodyHeight())
 }
 
 func or(s, fallback string) string {

@@ -99,7 +99,7 @@ func TestLoadShowsClientAndKeys(t *testing.T) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}
 	}
-	if got := len(m.table.Rows()); got != 2 {
+	if got := len(m.browse.table.Rows()); got != 2 {
 		t.Errorf("rows %d", got)
 	}
 }

@@ -40,7 +40,7 @@ func (m Model) render() string {
 	case modeDetail:
 		body = m.detail.view()
 	default:
-		body = m.table.View()
+		body = m.browse.view()
 	}
 	// The body never pushes the status and help lines off the screen.
 	b.WriteString(clipLines(body, m.bodyHeight()))
