@@ -172,7 +172,7 @@ func (a *App) jwksCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				set, err := e.LocalJWKS()
+				set, err := e.LocalJWKS(cmd.Context())
 				if err != nil {
 					return err
 				}

@@ -162,7 +162,7 @@ func (e *Engine) checkKey(st *state.State, stErr error) Check {
 		c.Found, c.Fix = stErr.Error(), "restore the state file from a backup, or move it aside to register afresh"
 		return c
 	}
-	signer, err := keys.LoadPEM(e.Cfg.SigningKeyPath)
+	signer, err := e.vault().Active()
 	if errors.Is(err, fs.ErrNotExist) {
 		c.OK, c.Found = true, "no signing key yet (bootstrap generates one)"
 		return c

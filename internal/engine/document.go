@@ -474,7 +474,7 @@ func (e *Engine) activeSigner(st *state.State) (crypto.Signer, string, error) {
 	if st == nil {
 		return nil, "", errors.New("no state")
 	}
-	signer, err := keys.LoadPEM(e.Cfg.SigningKeyPath)
+	signer, err := e.vault().Active()
 	if err != nil {
 		return nil, "", err
 	}

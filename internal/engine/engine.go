@@ -14,6 +14,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/state"
+	"github.com/dcrctl/dcrctl/internal/vault"
 )
 
 // Engine holds what every operation needs.
@@ -25,6 +26,9 @@ type Engine struct {
 	Now func() time.Time
 	// Store keeps the state; nil is the file at BFF_CLIENT_CRED_PATH.
 	Store state.Store
+	// Keys holds the signing keys; nil is the PEM at BFF_JWT_SIGNING_KEY
+	// and the next key beside it.
+	Keys vault.Vault
 
 	auditCounts auditCounts // for the metrics (metrics.go)
 }
@@ -35,6 +39,14 @@ func (e *Engine) store() state.Store {
 		return e.Store
 	}
 	return state.FileStore{Path: e.Cfg.StatePath}
+}
+
+// vault is where the signing keys live.
+func (e *Engine) vault() vault.Vault {
+	if e.Keys != nil {
+		return e.Keys
+	}
+	return vault.Files{Path: e.Cfg.SigningKeyPath}
 }
 
 // Options change how one operation runs.

@@ -22,6 +22,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/secret"
 	"github.com/dcrctl/dcrctl/internal/state"
+	"github.com/dcrctl/dcrctl/internal/vault"
 )
 
 // fakeIdP is a small RFC 7591/7592 server for the engine's unit tests: the
@@ -162,7 +163,7 @@ func testEngine(t *testing.T, f *fakeIdP, store state.Store, settings map[string
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &Engine{Cfg: cfg, IdP: &idp.Client{HTTP: f.srv.Client(), RetryDeadline: cfg.RetryDeadline, Log: log, Redactor: &secret.Redactor{}},
-		IAT: idp.StaticIAT("iat"), Log: log, Now: time.Now, Store: store}
+		IAT: idp.StaticIAT("iat"), Log: log, Now: time.Now, Store: store, Keys: &vault.Memory{}}
 }
 
 func methods(reqs []string) string { return strings.Join(reqs, ", ") }
@@ -230,7 +231,7 @@ func TestRecentVerificationSkipsTheRead(t *testing.T) {
 	}
 	f.requests()
 	other := testEngine(t, f, mem.Handle(), map[string]string{"fresh_for": "5m"})
-	other.Cfg.SigningKeyPath, other.Cfg.StatePath = e.Cfg.SigningKeyPath, e.Cfg.StatePath // the same pod template
+	other.Keys, other.Cfg.StatePath = e.Keys, e.Cfg.StatePath // the same pod template
 	report, err := other.Bootstrap(context.Background(), Options{})
 	if err != nil || report.VerifiedAt == nil {
 		t.Fatalf("%v %+v", err, report)
@@ -437,6 +438,7 @@ func TestDocumentClientNeverDropsARegistration(t *testing.T) {
 	before := mem.Bytes()
 	doc := testEngine(t, f, mem.Handle(), map[string]string{"client_id_url": "https://bff.example.test/c.json",
 		"client_doc_file": filepath.Join(t.TempDir(), "c.json"), "state_file": e.Cfg.StatePath, "signing_key": e.Cfg.SigningKeyPath})
+	doc.Keys = e.Keys
 	_, err := doc.Bootstrap(context.Background(), Options{})
 	var cfgErr *config.Error
 	if !errors.As(err, &cfgErr) || cfgErr.Name != "DCRCTL_CLIENT_ID_URL" {

@@ -29,15 +29,12 @@ type localKey struct {
 
 func (k localKey) info() keys.Info { return keys.Info{KID: k.rec.KID, CreatedAt: k.rec.CreatedAt} }
 
-// PendingPath is where a key generated for rotation waits, private half on
-// disk before the IdP hears of it, until it is promoted.
-func PendingPath(signingKeyPath string) string { return signingKeyPath + ".next" }
-
 // loadKeys reads (or creates) the signing key and the pending key, and
 // finishes a promotion that a crash interrupted.
 func (r *run) loadKeys() error {
-	path := r.cfg.SigningKeyPath
-	signer, err := keys.LoadPEM(path)
+	vault := r.e.vault()
+	path := vault.Where()
+	signer, err := vault.Active()
 	if errors.Is(err, fs.ErrNotExist) {
 		if r.opts.readOnly {
 			return nil
@@ -47,7 +44,9 @@ func (r *run) loadKeys() error {
 	if err != nil {
 		return err
 	}
-	warnIfReadable(r.e.Log, path, "BFF_JWT_SIGNING_KEY")
+	if why := vault.Exposed(); why != "" {
+		r.e.Log.Warn("the signing key is not private to this user", "key", path, "variable", "BFF_JWT_SIGNING_KEY", "why", why)
+	}
 	tp, err := keys.Thumbprint(signer)
 	if err != nil {
 		return fmt.Errorf("signing key %s: %w", path, err)
@@ -77,12 +76,12 @@ func (r *run) loadKeys() error {
 		if err := r.checkStrength(signer, path); err != nil {
 			return err
 		}
-		fi, err := os.Stat(path)
+		since, err := vault.ActiveSince()
 		if err != nil {
 			return err
 		}
 		kid := firstNonEmpty(r.st.ActiveKID, r.cfg.KID, tp)
-		rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: fi.ModTime().UTC().Truncate(time.Second), Thumbprint: tp}
+		rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, r.cfg.KeyAlg), CreatedAt: since.UTC().Truncate(time.Second), Thumbprint: tp}
 		r.st.PutKey(rec)
 		r.st.ActiveKID = kid
 		r.active = localKey{signer: signer, rec: rec}
@@ -94,7 +93,7 @@ func (r *run) loadKeys() error {
 // generateActive creates the first signing key (or replaces a lost one).
 func (r *run) generateActive() error {
 	if r.st.ActiveKID != "" && r.st.HasCredentials() {
-		r.e.Log.Warn("signing key file missing; generating a new key (the old one cannot be recovered)", "path", r.cfg.SigningKeyPath, "lost_kid", r.st.ActiveKID)
+		r.e.Log.Warn("signing key missing; generating a new key (the old one cannot be recovered)", "key", r.e.vault().Where(), "lost_kid", r.st.ActiveKID)
 	}
 	signer, tp, err := keys.GenerateWithKID(r.cfg.KeyAlg)
 	if err != nil {
@@ -109,9 +108,9 @@ func (r *run) generateActive() error {
 	r.st.PutKey(rec)
 	r.st.ActiveKID = kid
 	_, err = r.apply(r.ctx, change{
-		say: line("generate a %s signing key with kid %q in %s", rec.Alg, kid, r.cfg.SigningKeyPath),
+		say: line("generate a %s signing key with kid %q in %s", rec.Alg, kid, r.e.vault().Where()),
 		effect: func(context.Context) error {
-			if err := keys.WritePEM(r.cfg.SigningKeyPath, signer); err != nil {
+			if err := r.e.vault().SetActive(signer); err != nil {
 				return err
 			}
 			faults.Point("active-key-written")
@@ -127,7 +126,7 @@ func (r *run) loadPending() error {
 		return nil
 	}
 	rec := r.st.Key(kid)
-	signer, err := keys.LoadPEM(PendingPath(r.cfg.SigningKeyPath))
+	signer, err := r.e.vault().Next()
 	var tp string
 	if err == nil {
 		tp, err = keys.Thumbprint(signer)
@@ -142,7 +141,8 @@ func (r *run) loadPending() error {
 	return nil
 }
 
-// warnIfReadable warns about a secret file others can read.
+// warnIfReadable warns about a secret file others can read (the state file:
+// the signing keys say so through their vault).
 func warnIfReadable(log *slog.Logger, path, name string) {
 	fi, err := os.Stat(path)
 	if err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -172,18 +172,18 @@ func (r *run) checkStrength(signer crypto.Signer, path string) error {
 // LocalJWKS is the public half of the keys dcrctl holds (the signing key,
 // and the next one while a rotation waits): what it registered, for an IdP
 // whose own copy cannot be read (no RFC 7592 management).
-func (e *Engine) LocalJWKS() (jwk.Set, error) {
-	st, err := state.Load(e.Cfg.StatePath)
+func (e *Engine) LocalJWKS(ctx context.Context) (jwk.Set, error) {
+	st, err := e.store().Load(ctx)
 	if err != nil {
 		return nil, err
 	}
 	set := jwk.NewSet()
-	for kid, path := range map[string]string{st.ActiveKID: e.Cfg.SigningKeyPath, st.PendingKID: PendingPath(e.Cfg.SigningKeyPath)} {
+	for kid, load := range map[string]func() (crypto.Signer, error){st.ActiveKID: e.vault().Active, st.PendingKID: e.vault().Next} {
 		rec := st.Key(kid)
 		if kid == "" || rec == nil {
 			continue
 		}
-		signer, err := keys.LoadPEM(path)
+		signer, err := load()
 		if err != nil {
 			return nil, err
 		}

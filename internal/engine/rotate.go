@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
-	"github.com/dcrctl/dcrctl/internal/atomicfile"
 	"github.com/dcrctl/dcrctl/internal/config"
 	"github.com/dcrctl/dcrctl/internal/faults"
 	"github.com/dcrctl/dcrctl/internal/idp"
@@ -92,7 +89,7 @@ func (r *run) maintain(ctx context.Context) error {
 		return err
 	}
 	if pub := keys.Find(reg.JWKS, r.active.rec.KID); pub != nil && !keys.SameKey(pub, r.active.signer) {
-		return &KeyMismatchError{Problem: fmt.Sprintf("the IdP publishes kid %q with a different public key than %s (BFF_JWT_SIGNING_KEY); nothing was changed", r.active.rec.KID, r.cfg.SigningKeyPath)}
+		return &KeyMismatchError{Problem: fmt.Sprintf("the IdP publishes kid %q with a different public key than %s (BFF_JWT_SIGNING_KEY); nothing was changed", r.active.rec.KID, r.e.vault().Where())}
 	}
 	if err := r.prune(reg.JWKS); err != nil {
 		return err
@@ -207,10 +204,7 @@ func (r *run) discardPending() error {
 			if err := r.save(); err != nil {
 				return err
 			}
-			if err := os.Remove(PendingPath(r.cfg.SigningKeyPath)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("discard pending key: %w", err)
-			}
-			return nil
+			return r.e.vault().DiscardNext()
 		}})
 	return err
 }
@@ -297,7 +291,7 @@ func (r *run) generatePending(published jwk.Set) error {
 				return fmt.Errorf("generated key's kid %q is already in use; refusing to reuse a kid", kid)
 			}
 			rec := state.Key{KID: kid, Alg: keys.AlgFor(signer, alg), CreatedAt: r.now.Truncate(time.Second), Thumbprint: kid}
-			if err := keys.WritePEM(PendingPath(r.cfg.SigningKeyPath), signer); err != nil {
+			if err := r.e.vault().SetNext(signer); err != nil {
 				return err
 			}
 			faults.Point("pending-key-written")
@@ -464,8 +458,8 @@ func (r *run) promoteIfReady(published []string) error {
 	_, err := r.apply(r.ctx, change{
 		say: line("promote key %q to signing key (BFF_JWT_SIGNING_KEY, active_kid)", p.rec.KID),
 		effect: func(context.Context) error {
-			if err := atomicfile.Rename(PendingPath(r.cfg.SigningKeyPath), r.cfg.SigningKeyPath); err != nil {
-				return fmt.Errorf("promote pending key: %w", err)
+			if err := r.e.vault().Promote(); err != nil {
+				return err
 			}
 			faults.Point("pending-key-renamed")
 			if old := r.st.Key(r.st.ActiveKID); old != nil && old.KID != p.rec.KID {
