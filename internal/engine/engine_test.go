@@ -483,6 +483,10 @@ func TestForcedReplacementDeletesTheOldClientAfterTheNew(t *testing.T) {
 	if len(st.AbandonedClients) != 1 || st.AbandonedClients[0].ClientID != second || !st.AbandonedClients[0].Deletable() || st.AbandonedClients[0].DeleteSentAt == nil {
 		t.Fatalf("after a DELETE answered 503: %+v", st.AbandonedClients)
 	}
+	if status, err := e.Status(context.Background()); err != nil || len(status.AbandonedClients) != 1 ||
+		!status.AbandonedClients[0].Deletable() || status.AbandonedClients[0].RegistrationAccessToken != "" {
+		t.Fatalf("status of a client still to delete: %v %+v", err, status)
+	}
 	f.deleteStatus = 0
 	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
@@ -517,6 +521,9 @@ func TestForcedReplacementDeletesTheOldClientAfterTheNew(t *testing.T) {
 	for _, ab := range status.AbandonedClients {
 		if ab.RegistrationAccessToken != "" {
 			t.Error("status carries an abandoned client's RAT")
+		}
+		if ab.Deletable() {
+			t.Errorf("status offers to delete a client whose deletion was refused: %+v", ab)
 		}
 	}
 }

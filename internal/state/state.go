@@ -181,16 +181,20 @@ type AbandonedClient struct {
 	// DeleteSentAt is the write-ahead note of its DELETE: a later refusal of
 	// its token means the deletion most likely succeeded unanswered.
 	DeleteSentAt *time.Time `json:"delete_sent_at,omitempty"`
+	// ToDelete is set on the public copy (Public), which has no RAT: dcrctl
+	// deletes this client on its next run.
+	ToDelete bool `json:"to_delete,omitempty"`
 }
 
 // Deletable reports whether dcrctl can still delete it: with its own RAT
 // on its registration_client_uri, or through the IdP's admin API.
 func (a AbandonedClient) Deletable() bool {
-	return a.RegistrationClientURI != "" && (a.RegistrationAccessToken != "" || a.Management == ManagementAdminAPI)
+	return a.ToDelete || a.RegistrationClientURI != "" && (a.RegistrationAccessToken != "" || a.Management == ManagementAdminAPI)
 }
 
 // Public is the record without its secret, for status and the TUI.
 func (a AbandonedClient) Public() AbandonedClient {
+	a.ToDelete = a.Deletable()
 	a.RegistrationAccessToken = ""
 	return a
 }

@@ -169,14 +169,28 @@ func (m Model) statusLine() string {
 		second = s.Error.Render(m.truncate(m.errText+" (e: full error)", m.width))
 	case m.busy != "" && m.message != "":
 		second = m.truncate(m.message, m.width)
-	case m.status != nil && len(m.status.AbandonedClients) > 0:
-		second = s.Warn.Render(m.truncate(fmt.Sprintf("%d abandoned client(s) at the IdP: an administrator must remove them (dcrctl status lists them)", len(m.status.AbandonedClients)), m.width))
+	case m.status != nil && abandoned(m.status, false) > 0:
+		second = s.Warn.Render(m.truncate(fmt.Sprintf("%d abandoned client(s) at the IdP: an administrator must remove them (dcrctl status lists them)", abandoned(m.status, false)), m.width))
+	case m.status != nil && abandoned(m.status, true) > 0:
+		second = s.Dim.Render(m.truncate(fmt.Sprintf("%d replaced client(s) still at the IdP: the next bootstrap deletes them", abandoned(m.status, true)), m.width))
 	case m.status != nil && m.status.ClientID == "" && m.busy == "":
 		second = s.Warn.Render(m.truncate("no client registered yet: dcrctl bootstrap (or dcrctl register) registers one with the initial access token (DCR_IAT)", m.width))
 	case m.status != nil && m.status.RAT.Health == engine.RATRejected:
 		second = s.Error.Render(m.truncate("registration access token rejected — press R to renew it with the bootstrap admin token, or F to re-register", m.width))
 	}
 	return m.truncate(first, m.width) + "\n" + second
+}
+
+// abandoned counts the replaced clients dcrctl can still delete (deletable)
+// or that wait for an administrator (!deletable).
+func abandoned(st *engine.Status, deletable bool) int {
+	n := 0
+	for _, ab := range st.AbandonedClients {
+		if ab.Deletable() == deletable {
+			n++
+		}
+	}
+	return n
 }
 
 func (m Model) truncate(s string, width int) string {
