@@ -114,8 +114,15 @@ func (c *client) age(days int) {
 func ageState(st *state.State, days int) { testenv.AgeState(st, days) }
 
 func (c *client) collectSecrets() {
-	if st, err := state.Load(c.statePath()); err == nil && st.RegistrationAccessToken != "" {
-		c.secrets[st.RegistrationAccessToken] = true
+	if st, err := state.Load(c.statePath()); err == nil {
+		if st.RegistrationAccessToken != "" {
+			c.secrets[st.RegistrationAccessToken] = true
+		}
+		for _, ab := range st.AbandonedClients { // kept to delete it: a secret too
+			if ab.RegistrationAccessToken != "" {
+				c.secrets[ab.RegistrationAccessToken] = true
+			}
+		}
 	}
 	for _, p := range []string{c.keyPath(), c.keyPath() + ".next"} {
 		data, err := os.ReadFile(p)
