@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dcrctl/dcrctl/internal/state"
+)
+
+// A dry run makes the same decisions as the run that applies them: its
+// plan lists the lines the real run then reports, the generated key's kid
+// standing in as "(new key)", and it changes nothing.
+func TestDryRunListsWhatTheRunApplies(t *testing.T) {
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), nil)
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := mem.Read()
+	for i := range st.Keys {
+		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-31 * 24 * time.Hour)
+	}
+	mem.Write(st)
+	f.requests()
+	before := mem.Read()
+	plan, err := e.Bootstrap(context.Background(), Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := mem.Read(); after.ActiveKID != before.ActiveKID || after.PendingKID != "" || len(after.Keys) != len(before.Keys) {
+		t.Fatalf("a dry run changed the state: %+v", after)
+	}
+	for _, req := range f.requests() {
+		if !strings.HasPrefix(req, "GET ") {
+			t.Errorf("a dry run sent %s", req)
+		}
+	}
+	done, err := e.Bootstrap(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := mem.Read().ActiveKID
+	var applied []string
+	for _, s := range done.Steps {
+		applied = append(applied, strings.ReplaceAll(s, next, newKeyKID))
+	}
+	if strings.Join(plan.Steps, "\n") != strings.Join(applied, "\n") || len(plan.Steps) < 3 {
+		t.Errorf("the plan:\n%s\nwhat the run did:\n%s", strings.Join(plan.Steps, "\n"), strings.Join(done.Steps, "\n"))
+	}
+}
