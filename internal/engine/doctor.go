@@ -51,7 +51,7 @@ func (e *Engine) Doctor(ctx context.Context) []Check {
 	add(e.checkWritable(ctx))
 	add(e.checkFile("state file", cfg.StatePath, "BFF_CLIENT_CRED_PATH"))
 	add(e.checkFile("signing key", cfg.SigningKeyPath, "BFF_JWT_SIGNING_KEY"))
-	st, stErr := state.Load(cfg.StatePath)
+	st, stErr := e.store().Load(ctx)
 	add(e.checkKey(st, stErr))
 	endpoint, date, discErr := e.checkDiscovery(ctx, &out)
 	add(e.checkTLS(discErr))

@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/dcrctl/dcrctl/internal/audit"
@@ -30,7 +31,8 @@ type Engine struct {
 	// and the next key beside it.
 	Keys vault.Vault
 
-	auditCounts auditCounts // for the metrics (metrics.go)
+	auditCounts auditCounts                 // for the metrics (metrics.go)
+	last        atomic.Pointer[state.State] // the state as the last run left it, for the metrics
 }
 
 // store is where the state lives.

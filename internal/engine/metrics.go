@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -26,7 +27,7 @@ func (e *Engine) MetricsSnapshot(runErr error) metrics.Snapshot {
 		healthy := false
 		s.RATHealthy = &healthy
 	}
-	if st, err := state.Load(e.Cfg.StatePath); err == nil {
+	if st := e.lastState(); st != nil {
 		if st.ClientID != "" && st.RegistrationAccessToken == "" {
 			s.RATHealthy = nil // a client without a RAT (RFC 7591 alone, a metadata document): no such series
 		}
@@ -43,6 +44,20 @@ func (e *Engine) MetricsSnapshot(runErr error) metrics.Snapshot {
 	}
 	s.Rotations, s.Renewals = e.auditCounts.of(e.Cfg.AuditPath())
 	return s
+}
+
+// lastState is the state as the last run of this engine left it, else as
+// the store holds it: /metrics asks on every scrape, and a shared store's
+// read is an API request.
+func (e *Engine) lastState() *state.State {
+	if st := e.last.Load(); st != nil {
+		return st
+	}
+	st, err := e.store().Load(context.Background())
+	if err != nil {
+		return nil
+	}
+	return st
 }
 
 // auditCounts are the rotations and renewals the audit trail records,

@@ -126,6 +126,17 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 	r.report.ClientID = r.st.ClientID
 	r.report.ActiveKID = r.st.ActiveKID
 	r.audit(before, err)
+	switch {
+	case opts.DryRun: // its state holds the plan's model, not what was saved
+	case err == nil:
+		e.last.Store(r.st)
+	default:
+		// A failed run may hold changes it never saved: the metrics take
+		// the state as stored.
+		if saved, loadErr := store.Load(context.WithoutCancel(ctx)); loadErr == nil {
+			e.last.Store(saved)
+		}
+	}
 	// The RAT as the next run will find it (a read may have rotated it).
 	if r.st.RegistrationAccessToken != "" && r.st.ClientID == r.basis.ClientID {
 		r.basis.RAT = secret.Fingerprint(r.st.RegistrationAccessToken)
