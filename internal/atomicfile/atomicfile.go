@@ -133,3 +133,13 @@ func CheckWritable(path string) error {
 	tmp.Close()
 	return os.Remove(tmp.Name())
 }
+
+// Exposed says why the file at path, which holds a secret, is not private
+// to its owner ("" when it is, or when it cannot be read).
+func Exposed(path string) string {
+	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Sprintf("mode %04o: readable by others; fix with chmod 600", fi.Mode().Perm())
+	}
+	return ""
+}

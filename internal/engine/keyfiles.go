@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -139,15 +137,6 @@ func (r *run) loadPending() error {
 	}
 	r.pending = &localKey{signer: signer, rec: *rec}
 	return nil
-}
-
-// warnIfReadable warns about a secret file others can read (the state file:
-// the signing keys say so through their vault).
-func warnIfReadable(log *slog.Logger, path, name string) {
-	fi, err := os.Stat(path)
-	if err == nil && fi.Mode().Perm()&0o077 != 0 {
-		log.Warn("file holding a secret is readable by others; fix with chmod 600", "file", path, "variable", name, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
-	}
 }
 
 // minRSABits is the smallest RSA key dcrctl signs with unless told to: NIST

@@ -89,7 +89,12 @@ func (e *Engine) runOnce(ctx context.Context, opts Options, fn func(context.Cont
 	if err != nil {
 		return nil, err
 	}
-	warnIfReadable(e.Log, cfg.StatePath, "BFF_CLIENT_CRED_PATH")
+	// A store of files says when one holding the RAT is readable by others.
+	if x, ok := store.(interface{ Exposed() string }); ok {
+		if why := x.Exposed(); why != "" {
+			e.Log.Warn("file holding a secret is readable by others", "store", store.Where(), "variable", "BFF_CLIENT_CRED_PATH", "why", why)
+		}
+	}
 	e.IdP.Redactor.Add(st.RegistrationAccessToken)
 	for _, ab := range st.AbandonedClients {
 		e.IdP.Redactor.Add(ab.RegistrationAccessToken)

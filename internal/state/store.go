@@ -2,8 +2,11 @@ package state
 
 import (
 	"context"
+
 	"errors"
 	"time"
+
+	"github.com/dcrctl/dcrctl/internal/atomicfile"
 )
 
 // Store is where the state lives between runs: a file on a shared volume
@@ -56,3 +59,7 @@ func (f FileStore) Load(context.Context) (*State, error) { return Load(f.Path) }
 func (f FileStore) Save(st *State, _ bool) error { return Save(f.Path, st) }
 
 func (f FileStore) Where() string { return "state file " + f.Path }
+
+// Exposed says why the state file (it holds the RAT) is not private to its
+// owner, "" when it is.
+func (f FileStore) Exposed() string { return atomicfile.Exposed(f.Path) }

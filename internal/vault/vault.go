@@ -82,13 +82,7 @@ func (f Files) ActiveSince() (time.Time, error) {
 	return fi.ModTime(), nil
 }
 
-func (f Files) Exposed() string {
-	fi, err := os.Stat(f.Path)
-	if err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Sprintf("mode %04o: readable by others; fix with chmod 600", fi.Mode().Perm())
-	}
-	return ""
-}
+func (f Files) Exposed() string { return atomicfile.Exposed(f.Path) }
 
 func (f Files) Where() string { return f.Path }
 
