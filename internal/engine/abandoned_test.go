@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/dcrctl/dcrctl/internal/state"
 )
 
 // register --force at an RFC 7592 IdP: the old client stays in use until
@@ -14,12 +12,7 @@ import (
 // that gets no answer leaves it listed with its credentials, and the next
 // run deletes it; a refused one leaves it for an administrator.
 func TestForcedReplacementDeletesTheOldClientAfterTheNew(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), nil)
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
+	f, mem, e := registeredEngine(t, nil)
 	first := mem.Read().ClientID
 	f.requests()
 	if _, err := e.Bootstrap(context.Background(), Options{Force: true}); err != nil {
@@ -91,12 +84,7 @@ func TestForcedReplacementDeletesTheOldClientAfterTheNew(t *testing.T) {
 // A dry run of --force plans the deletion after the registration, and
 // neither registers nor deletes.
 func TestForcedReplacementDryRun(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), nil)
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
+	f, mem, e := registeredEngine(t, nil)
 	before := mem.Read()
 	f.requests()
 	report, err := e.Bootstrap(context.Background(), Options{Force: true, DryRun: true})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dcrctl/dcrctl/internal/state"
 )
@@ -35,11 +34,7 @@ func TestAdminAPIManagesWithTheAPIToken(t *testing.T) {
 		t.Errorf("a no-change run: %v, want one GET", got)
 	}
 
-	st = mem.Read()
-	for i := range st.Keys {
-		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-31 * 24 * time.Hour)
-	}
-	mem.Write(st)
+	ageKeys(mem, 31)
 	if report, err := e.Bootstrap(context.Background(), Options{}); err != nil || report.Outcome != "updated" {
 		t.Fatalf("a due rotation: %v %+v", err, report)
 	}

@@ -84,12 +84,7 @@ func TestDocumentClientRotatesByCacheLifetime(t *testing.T) {
 // A state that holds a registered client is never turned into a document
 // client by setting DCRCTL_CLIENT_ID_URL: its RAT would be dropped.
 func TestDocumentClientNeverDropsARegistration(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), nil)
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
+	f, mem, e := registeredEngine(t, nil)
 	before := mem.Bytes()
 	doc := testEngine(t, f, mem.Handle(), map[string]string{"client_id_url": "https://bff.example.test/c.json",
 		"client_doc_file": filepath.Join(t.TempDir(), "c.json"), "state_file": e.Cfg.StatePath, "signing_key": e.Cfg.SigningKeyPath})

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/dcrctl/dcrctl/internal/idp"
 	"github.com/dcrctl/dcrctl/internal/secret"
 	"github.com/dcrctl/dcrctl/internal/state"
+	"github.com/dcrctl/dcrctl/internal/testenv"
 	"github.com/dcrctl/dcrctl/internal/vault"
 )
 
@@ -201,3 +203,24 @@ func testEngine(t *testing.T, f *fakeIdP, store state.Store, settings map[string
 }
 
 func methods(reqs []string) string { return strings.Join(reqs, ", ") }
+
+// registeredEngine is testEngine on a fresh fake IdP and in-memory store,
+// with the client registered already.
+func registeredEngine(t *testing.T, settings map[string]string) (*fakeIdP, *state.MemoryStore, *Engine) {
+	t.Helper()
+	f := startFakeIdP(t)
+	mem := &state.MemoryStore{}
+	e := testEngine(t, f, mem.Handle(), settings)
+	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return f, mem, e
+}
+
+// ageKeys makes the stored keys days older, as if that much time had
+// passed (testenv.AgeState).
+func ageKeys(mem *state.MemoryStore, days int) {
+	st := mem.Read()
+	testenv.AgeState(st, days)
+	mem.Write(st)
+}

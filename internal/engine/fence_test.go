@@ -19,12 +19,7 @@ import (
 func TestAReplicaNeverSendsAStaleRAT(t *testing.T) {
 	for _, preset := range []string{"generic", "oidc-provider"} { // critical reads, and ordinary ones
 		t.Run(preset, func(t *testing.T) {
-			f := startFakeIdP(t)
-			mem := &state.MemoryStore{}
-			e := testEngine(t, f, mem.Handle(), map[string]string{"idp_preset": preset})
-			if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-				t.Fatal(err)
-			}
+			f, mem, e := registeredEngine(t, map[string]string{"idp_preset": preset})
 			st := mem.Read()
 			st.InFlight = &state.Intent{Op: "update", Method: "PUT", URI: "/reg/x", SentAt: time.Now().UTC(), By: "other-pod/7",
 				RAT: secret.Fingerprint(st.RegistrationAccessToken)}

@@ -4,19 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/dcrctl/dcrctl/internal/state"
 )
 
 // Another replica's recent verification of the same configuration and
 // keys spares the read (DCRCTL_FRESH_FOR); a changed configuration does not.
 func TestRecentVerificationSkipsTheRead(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), map[string]string{"fresh_for": "5m"})
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
+	f, mem, e := registeredEngine(t, map[string]string{"fresh_for": "5m"})
 	f.requests()
 	other := testEngine(t, f, mem.Handle(), map[string]string{"fresh_for": "5m"})
 	other.Keys, other.Cfg.StatePath = e.Keys, e.Cfg.StatePath // the same pod template

@@ -4,26 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/dcrctl/dcrctl/internal/state"
 )
 
 // A dry run makes the same decisions as the run that applies them: its
 // plan lists the lines the real run then reports, the generated key's kid
 // standing in as "(new key)", and it changes nothing.
 func TestDryRunListsWhatTheRunApplies(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), nil)
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	st := mem.Read()
-	for i := range st.Keys {
-		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-31 * 24 * time.Hour)
-	}
-	mem.Write(st)
+	f, mem, e := registeredEngine(t, nil)
+	ageKeys(mem, 31)
 	f.requests()
 	before := mem.Read()
 	plan, err := e.Bootstrap(context.Background(), Options{DryRun: true})

@@ -14,12 +14,7 @@ import (
 // the refusal proves nothing was applied, so the state is left byte for
 // byte as it was, and no lost answer is blamed.
 func TestRejectedRATLeavesTheStateAsItWas(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), map[string]string{"idp_preset": "generic"})
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
+	_, mem, e := registeredEngine(t, map[string]string{"idp_preset": "generic"})
 	st := mem.Read()
 	st.RegistrationAccessToken = "revoked"
 	mem.Write(st)

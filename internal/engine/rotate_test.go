@@ -4,23 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/dcrctl/dcrctl/internal/state"
 )
 
 func TestDueRotationPublishesAndPromotes(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), nil)
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	st := mem.Read()
-	for i := range st.Keys {
-		st.Keys[i].CreatedAt = st.Keys[i].CreatedAt.Add(-31 * 24 * time.Hour)
-	}
-	mem.Write(st)
+	f, mem, e := registeredEngine(t, nil)
+	ageKeys(mem, 31)
 	f.requests()
 	report, err := e.Bootstrap(context.Background(), Options{})
 	if err != nil || report.Outcome != "updated" {
@@ -41,12 +29,7 @@ func TestDueRotationPublishesAndPromotes(t *testing.T) {
 // Retiring a key that stopped signing within the verification window is
 // planned with a warning for the operator to weigh (issue 17 §13).
 func TestRetireWithinTheVerificationWindowWarns(t *testing.T) {
-	f := startFakeIdP(t)
-	mem := &state.MemoryStore{}
-	e := testEngine(t, f, mem.Handle(), nil)
-	if _, err := e.Bootstrap(context.Background(), Options{}); err != nil {
-		t.Fatal(err)
-	}
+	_, _, e := registeredEngine(t, nil)
 	if _, err := e.Bootstrap(context.Background(), Options{Rotate: true}); err != nil {
 		t.Fatal(err)
 	}
